@@ -1,0 +1,164 @@
+"""Write goalnav's USD assets: the differential-drive robot and the movable marker bodies.
+
+Everything the simulator loads is authored here from primitive shapes, so nothing is downloaded.
+Run ``python assets/make_assets.py`` after changing a number below; a test checks the committed
+files match what this script writes.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from pxr import Gf, Sdf, Usd, UsdGeom, UsdPhysics, UsdShade
+
+ASSETS_DIR = Path(__file__).resolve().parent
+
+# Robot geometry (Jetbot-sized) [m, kg]
+WHEEL_RADIUS = 0.033
+TRACK = 0.12  # distance between the wheel centres
+BASE_SIZE = (0.14, 0.09, 0.05)
+BASE_HEIGHT = 0.055  # base centre above the floor
+BASE_MASS = 0.5
+WHEEL_MASS = 0.05
+CASTER_RADIUS = 0.015
+CASTER_X = -0.05
+CASTER_FRICTION = 1e-3  # must stay > 0: zero friction makes MuJoCo Warp produce NaNs
+WHEEL_FRICTION = 1.0
+CAMERA_POS = (0.065, 0.0, 0.05)  # camera on the base, relative to the base centre
+
+# Movable marker bodies (arena spheres, maze walls): a fixed-base two-body articulation each
+SPHERE_RADIUS = 0.1
+SPHERE_COLORS = {
+    "red": (0.9, 0.1, 0.1),
+    "green": (0.1, 0.8, 0.15),
+    "blue": (0.1, 0.25, 0.95),
+    "yellow": (0.95, 0.85, 0.1),
+    "magenta": (0.9, 0.1, 0.85),
+}
+
+ROBOT_USD = ASSETS_DIR / "robot" / "goalnav_bot.usda"
+
+
+def sphere_usd(color: str) -> Path:
+    return ASSETS_DIR / "markers" / f"sphere_{color}.usda"
+
+
+def _new_stage(path: Path, root: str) -> tuple[Usd.Stage, Usd.Prim]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stage = Usd.Stage.CreateInMemory(str(path))
+    UsdGeom.SetStageUpAxis(stage, UsdGeom.Tokens.z)
+    UsdGeom.SetStageMetersPerUnit(stage, 1.0)
+    UsdPhysics.SetStageKilogramsPerUnit(stage, 1.0)
+    prim = UsdGeom.Xform.Define(stage, f"/{root}").GetPrim()
+    stage.SetDefaultPrim(prim)
+    return stage, prim
+
+
+def _material(stage: Usd.Stage, path: str, color: tuple[float, float, float], friction: float) -> UsdShade.Material:
+    """A preview-surface colour plus physics friction in one material."""
+    material = UsdShade.Material.Define(stage, path)
+    shader = UsdShade.Shader.Define(stage, f"{path}/Shader")
+    shader.CreateIdAttr("UsdPreviewSurface")
+    shader.CreateInput("diffuseColor", Sdf.ValueTypeNames.Color3f).Set(Gf.Vec3f(*color))
+    shader.CreateInput("roughness", Sdf.ValueTypeNames.Float).Set(0.6)
+    material.CreateSurfaceOutput().ConnectToSource(shader.ConnectableAPI(), "surface")
+    physics = UsdPhysics.MaterialAPI.Apply(material.GetPrim())
+    physics.CreateStaticFrictionAttr(friction)
+    physics.CreateDynamicFrictionAttr(friction)
+    physics.CreateRestitutionAttr(0.0)
+    return material
+
+
+def _collider(prim: Usd.Prim, material: UsdShade.Material) -> None:
+    UsdPhysics.CollisionAPI.Apply(prim)
+    binding = UsdShade.MaterialBindingAPI.Apply(prim)
+    binding.Bind(material)
+    binding.Bind(material, UsdShade.Tokens.weakerThanDescendants, "physics")
+
+
+def _body(stage: Usd.Stage, path: str, pos: tuple[float, float, float], mass: float) -> Usd.Prim:
+    xform = UsdGeom.Xform.Define(stage, path)
+    xform.AddTranslateOp().Set(Gf.Vec3d(*pos))
+    prim = xform.GetPrim()
+    UsdPhysics.RigidBodyAPI.Apply(prim)
+    UsdPhysics.MassAPI.Apply(prim).CreateMassAttr(mass)
+    return prim
+
+
+def write_robot(path: Path = ROBOT_USD) -> Path:
+    """Differential-drive robot: box base (articulation root), two driven wheels, a low-friction caster."""
+    stage, root = _new_stage(path, "Robot")
+    body_mat = _material(stage, "/Robot/Looks/body", (0.15, 0.15, 0.17), WHEEL_FRICTION)
+    wheel_mat = _material(stage, "/Robot/Looks/wheel", (0.05, 0.05, 0.05), WHEEL_FRICTION)
+    caster_mat = _material(stage, "/Robot/Looks/caster", (0.6, 0.6, 0.6), CASTER_FRICTION)
+
+    base = _body(stage, "/Robot/base", (0.0, 0.0, BASE_HEIGHT), BASE_MASS)
+    UsdPhysics.ArticulationRootAPI.Apply(base)
+    box = UsdGeom.Cube.Define(stage, "/Robot/base/box")
+    box.CreateSizeAttr(1.0)
+    box.AddScaleOp().Set(Gf.Vec3f(*BASE_SIZE))
+    _collider(box.GetPrim(), body_mat)
+    caster = UsdGeom.Sphere.Define(stage, "/Robot/base/caster")
+    caster.CreateRadiusAttr(CASTER_RADIUS)
+    caster.AddTranslateOp().Set(Gf.Vec3d(CASTER_X, 0.0, CASTER_RADIUS - BASE_HEIGHT))
+    _collider(caster.GetPrim(), caster_mat)
+    # a marker frame for the egocentric camera
+    UsdGeom.Xform.Define(stage, "/Robot/base/camera_mount").AddTranslateOp().Set(Gf.Vec3d(*CAMERA_POS))
+
+    for side, y in (("left", TRACK / 2), ("right", -TRACK / 2)):
+        wheel = _body(stage, f"/Robot/{side}_wheel", (0.0, y, WHEEL_RADIUS), WHEEL_MASS)
+        sphere = UsdGeom.Sphere.Define(stage, f"/Robot/{side}_wheel/collider")
+        sphere.CreateRadiusAttr(WHEEL_RADIUS)
+        _collider(sphere.GetPrim(), wheel_mat)
+        joint = UsdPhysics.RevoluteJoint.Define(stage, f"/Robot/joints/{side}_wheel_joint")
+        joint.CreateBody0Rel().SetTargets([base.GetPath()])
+        joint.CreateBody1Rel().SetTargets([wheel.GetPath()])
+        joint.CreateLocalPos0Attr(Gf.Vec3f(0.0, y, WHEEL_RADIUS - BASE_HEIGHT))
+        joint.CreateLocalPos1Attr(Gf.Vec3f(0.0, 0.0, 0.0))
+        joint.CreateLocalRot0Attr(Gf.Quatf(1.0))
+        joint.CreateLocalRot1Attr(Gf.Quatf(1.0))
+        joint.CreateAxisAttr("Y")  # +omega about +Y rolls the robot forward (+X)
+        drive = UsdPhysics.DriveAPI.Apply(joint.GetPrim(), "angular")
+        drive.CreateTypeAttr("force")
+        drive.CreateStiffnessAttr(0.0)
+        drive.CreateDampingAttr(0.5)
+        drive.CreateMaxForceAttr(0.3)
+    stage.GetRootLayer().Export(str(path))
+    return path
+
+
+def write_marker_sphere(color: str, path: Path | None = None) -> Path:
+    """A coloured sphere as a fixed-base two-body articulation, so its pose can be written per env."""
+    path = path or sphere_usd(color)
+    stage, root = _new_stage(path, "Marker")
+    mat = _material(stage, "/Marker/Looks/surface", SPHERE_COLORS[color], 0.5)
+    body = _body(stage, "/Marker/body", (0.0, 0.0, 0.0), 1.0)
+    UsdPhysics.ArticulationRootAPI.Apply(body)
+    sphere = UsdGeom.Sphere.Define(stage, "/Marker/body/sphere")
+    sphere.CreateRadiusAttr(SPHERE_RADIUS)
+    _collider(sphere.GetPrim(), mat)
+    # fixed to the world: this makes it a fixed-base articulation whose root pose can be written
+    anchor = UsdPhysics.FixedJoint.Define(stage, "/Marker/anchor_joint")
+    anchor.CreateBody1Rel().SetTargets([body.GetPath()])
+    # a tiny second body keeps it an articulation rather than a lone rigid body
+    tip = _body(stage, "/Marker/tip", (0.0, 0.0, 0.0), 0.01)
+    joint = UsdPhysics.FixedJoint.Define(stage, "/Marker/tip_joint")
+    joint.CreateBody0Rel().SetTargets([body.GetPath()])
+    joint.CreateBody1Rel().SetTargets([tip.GetPath()])
+    stage.GetRootLayer().Export(str(path))
+    return path
+
+
+def write_all(out_dir: Path = ASSETS_DIR) -> list[Path]:
+    paths = [write_robot(out_dir / ROBOT_USD.relative_to(ASSETS_DIR))]
+    for color in SPHERE_COLORS:
+        paths.append(write_marker_sphere(color, out_dir / sphere_usd(color).relative_to(ASSETS_DIR)))
+    return paths
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ASSETS_DIR, help="folder to write into (default: assets/)")
+    for written in write_all(parser.parse_args().out):
+        print(f"wrote {written}")

@@ -1,0 +1,6 @@
+"""Isaac Lab task environments for goalnav, registered as gymnasium ids.
+
+``import envs`` registers every task; :func:`envs.registry.open_env` builds one.
+"""
+
+from envs import arena  # noqa: F401  (registers GoalNav-Arena)

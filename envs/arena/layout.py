@@ -1,0 +1,102 @@
+"""Arena episode sampling: sphere layouts, robot starts, target choice and instructions.
+
+Pure numpy so it can be tested without a simulator. Positions are in the arena frame (the arena
+centre is the origin, +y points to the far wall of the ``paper`` layout).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+COLORS = ("red", "green", "blue", "yellow", "magenta")
+LAYOUTS = ("paper", "random")
+INSTRUCTION_STYLES = ("color", "spatial")
+
+# the published study: spheres in a row along the far wall, the robot near the opposite side
+PAPER_SPHERE_X = (-1.0, -0.5, 0.0, 0.5, 1.0)
+PAPER_SPHERE_Y = 1.15
+PAPER_START_Y = -1.0
+PAPER_START_X_RANGE = (-0.6, 0.6)
+
+
+@dataclass
+class Episode:
+    """One env's episode: where everything is, which sphere is the target, what the robot is told."""
+
+    sphere_xy: np.ndarray  # (5, 2), in COLORS order
+    start_xy: np.ndarray  # (2,)
+    start_yaw: float
+    target: int  # index into COLORS
+    instruction: str
+
+
+def spatial_cue(start_xy: np.ndarray, start_yaw: float, target_xy: np.ndarray, threshold_deg: float) -> str:
+    """Where the target is as seen from the start: 'straight ahead', 'to your left' or 'to your right'."""
+    dx, dy = target_xy - start_xy
+    bearing = math.atan2(dy, dx) - start_yaw
+    bearing = math.atan2(math.sin(bearing), math.cos(bearing))  # wrap to [-pi, pi]
+    if abs(math.degrees(bearing)) <= threshold_deg:
+        return "straight ahead"
+    return "to your left" if bearing > 0 else "to your right"
+
+
+def instruction_text(color: str, style: str, cue: str | None = None) -> str:
+    if style == "color":
+        return f"go to the {color} sphere"
+    return f"go to the {color} sphere {cue}"
+
+
+def _random_points(
+    rng: np.random.Generator, n: int, half: float, min_sep: float, avoid: np.ndarray | None = None, avoid_sep: float = 0.0
+) -> np.ndarray:
+    """n points in [-half, half]^2, pairwise at least min_sep apart and avoid_sep from `avoid` (rejection)."""
+    for _ in range(1000):
+        points: list[np.ndarray] = []
+        for _ in range(200):
+            p = rng.uniform(-half, half, size=2)
+            if all(np.linalg.norm(p - q) >= min_sep for q in points) and (
+                avoid is None or np.all(np.linalg.norm(avoid - p, axis=-1) >= avoid_sep)
+            ):
+                points.append(p)
+                if len(points) == n:
+                    return np.stack(points)
+    raise RuntimeError(f"could not place {n} points {min_sep} m apart in a {2 * half} m square; relax the spacing")
+
+
+def sample_episode(
+    rng: np.random.Generator,
+    layout: str,
+    instruction_style: str,
+    arena_size: float,
+    lateral_threshold_deg: float,
+    min_sphere_spacing: float = 0.5,
+    min_start_clearance: float = 0.6,
+    wall_margin: float = 0.3,
+) -> Episode:
+    """Draw one episode for the given layout preset."""
+    if layout == "paper":
+        spheres = np.array([(x, PAPER_SPHERE_Y) for x in PAPER_SPHERE_X])
+        start = np.array([rng.uniform(*PAPER_START_X_RANGE), PAPER_START_Y])
+    elif layout == "random":
+        half = arena_size / 2 - wall_margin
+        spheres = _random_points(rng, len(COLORS), half, min_sphere_spacing)
+        start = _random_points(rng, 1, half, 0.0, avoid=spheres, avoid_sep=min_start_clearance)[0]
+    else:
+        raise ValueError(f"unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)}")
+    yaw = float(rng.uniform(-math.pi, math.pi))
+    target = int(rng.integers(len(COLORS)))
+    cue = spatial_cue(start, yaw, spheres[target], lateral_threshold_deg)
+    return Episode(spheres, start, yaw, target, instruction_text(COLORS[target], instruction_style, cue))
+
+
+def goal_view_pose(target_xy: np.ndarray, start_xy: np.ndarray, distance: float) -> tuple[np.ndarray, float]:
+    """A pose `distance` in front of the target, on the side facing the start, looking at the target."""
+    away = start_xy - target_xy
+    norm = float(np.linalg.norm(away))
+    direction = away / norm if norm > 1e-6 else np.array([0.0, -1.0])
+    xy = target_xy + direction * distance
+    yaw = math.atan2(-direction[1], -direction[0])
+    return xy, yaw

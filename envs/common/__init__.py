@@ -1,0 +1,1 @@
+"""Pieces every goalnav task shares: the robot, its cameras, the physics settings."""

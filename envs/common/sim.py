@@ -1,0 +1,22 @@
+"""Kit-less simulation settings: Newton physics (MuJoCo Warp) on CPU or CUDA."""
+
+from __future__ import annotations
+
+from isaaclab.sim import SimulationCfg
+from isaaclab_newton.physics import MJWarpSolverCfg, NewtonCfg
+
+PHYSICS_DT = 1.0 / 120.0  # [s]
+
+
+def newton_sim_cfg(decimation: int, device: str = "cpu") -> SimulationCfg:
+    """Newton + MuJoCo Warp with the implicit-fast integrator (the default Euler one blows up)."""
+    return SimulationCfg(
+        dt=PHYSICS_DT,
+        device=device,
+        render_interval=decimation,
+        physics=NewtonCfg(
+            solver_cfg=MJWarpSolverCfg(integrator="implicitfast", cone="pyramidal", njmax=64, nconmax=32),
+            num_substeps=1,
+            use_cuda_graph=device.startswith("cuda"),
+        ),
+    )

@@ -1,0 +1,114 @@
+"""Build goalnav envs by short name, with the checks and CLI flags every command shares."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import gymnasium as gym
+
+import envs  # noqa: F401  (registers the tasks)
+
+
+@dataclass(frozen=True)
+class EnvSpec:
+    gym_id: str
+    layouts: tuple[str, ...]
+
+
+ENVS: dict[str, EnvSpec] = {
+    "arena": EnvSpec("GoalNav-Arena", ("paper", "random")),
+}
+
+
+class EnvConfigError(ValueError):
+    """A bad env name, layout, size or device; the message says what the valid choices are."""
+
+
+def default_device() -> str:
+    import torch
+
+    return "cuda:0" if torch.cuda.is_available() else "cpu"
+
+
+def check_device(device: str | None) -> str:
+    """'cpu', 'cuda' or 'cuda:N'; None picks cuda when present, else cpu."""
+    import torch
+
+    if device is None:
+        return default_device()
+    if device == "cpu":
+        return device
+    if device == "cuda" or (device.startswith("cuda:") and device[5:].isdigit()):
+        count = torch.cuda.device_count()
+        index = int(device[5:]) if ":" in device else 0
+        if index >= count:
+            have = ", ".join(["cpu"] + [f"cuda:{i}" for i in range(count)])
+            raise EnvConfigError(f"device {device!r} is not available on this machine; choose one of: {have}")
+        return f"cuda:{index}"
+    raise EnvConfigError(f"unknown device {device!r}; choose 'cpu', 'cuda' or 'cuda:N'")
+
+
+def make_env_cfg(env: str, num_envs: int = 16, device: str | None = None, **overrides: Any):
+    """The task config for `env`, sized and placed on `device`, with any cfg attribute overridden."""
+    if env not in ENVS:
+        raise EnvConfigError(f"unknown env {env!r}; choose one of: {', '.join(ENVS)}")
+    if not isinstance(num_envs, int) or num_envs < 1:
+        raise EnvConfigError(f"num_envs must be an integer >= 1, got {num_envs!r}")
+    spec = ENVS[env]
+    layout = overrides.get("layout")
+    if layout is not None and layout not in spec.layouts:
+        raise EnvConfigError(f"unknown layout {layout!r} for env {env!r}; choose one of: {', '.join(spec.layouts)}")
+    module, name = gym.spec(spec.gym_id).kwargs["env_cfg_entry_point"].split(":")
+    cfg = getattr(importlib.import_module(module), name)()
+    for key, value in overrides.items():
+        if not hasattr(cfg, key):
+            raise EnvConfigError(f"{type(cfg).__name__} has no setting {key!r}")
+        setattr(cfg, key, value)
+    cfg.scene.num_envs = num_envs
+    cfg.sim.device = check_device(device)
+    return cfg
+
+
+@contextmanager
+def launch(env: str, cfg) -> Iterator[gym.Env]:
+    """Launch the simulation `cfg` needs (kit-less unless it asks for Kit), yield the env, close it.
+
+    Only one simulation may live in a process.
+    """
+    from isaaclab.app import launch_simulation
+
+    with launch_simulation(cfg, {"device": cfg.sim.device}):
+        handle = gym.make(ENVS[env].gym_id, cfg=cfg)
+        try:
+            yield handle
+        finally:
+            handle.close()
+
+
+def open_env(env: str, num_envs: int = 16, device: str | None = None, **overrides: Any):
+    """``with open_env("arena", 4) as env:`` builds the config and launches it."""
+    return launch(env, make_env_cfg(env, num_envs, device, **overrides))
+
+
+def add_env_args(parser: argparse.ArgumentParser, num_envs: int = 16) -> None:
+    """--env, --layout, --num-envs, --device, --seed."""
+    parser.add_argument("--env", default="arena", help=f"one of: {', '.join(ENVS)} (default: arena)")
+    parser.add_argument("--layout", default=None, help="layout preset, e.g. paper or random for the arena")
+    parser.add_argument("--num-envs", type=int, default=num_envs, help=f"parallel envs (default: {num_envs})")
+    parser.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: cuda if available, else cpu)")
+    parser.add_argument("--seed", type=int, default=0, help="episode sampling seed (default: 0)")
+
+
+def env_cfg_from_args(parser: argparse.ArgumentParser, args: argparse.Namespace, **overrides: Any):
+    """make_env_cfg from parsed flags; bad input ends the program with a one-line error, no traceback."""
+    if args.layout is not None:
+        overrides["layout"] = args.layout
+    try:
+        return make_env_cfg(args.env, args.num_envs, args.device, seed=args.seed, **overrides)
+    except EnvConfigError as err:
+        parser.error(str(err))
