@@ -17,12 +17,13 @@ ASSETS_DIR = Path(__file__).resolve().parent
 # Robot geometry (Jetbot-sized) [m, kg]
 WHEEL_RADIUS = 0.033
 TRACK = 0.12  # distance between the wheel centres
-BASE_SIZE = (0.14, 0.09, 0.05)
+BASE_SIZE = (0.14, 0.05, 0.05)  # narrower than the gap between the wheel spheres, which must not touch it
 BASE_HEIGHT = 0.055  # base centre above the floor
 BASE_MASS = 0.5
 WHEEL_MASS = 0.05
 CASTER_RADIUS = 0.015
-CASTER_X = -0.05
+CASTER_X = -0.055
+WHEEL_X = 0.025  # wheels ahead of the base centre, caster behind: the centre of mass sits between them (envs: AXLE_X)
 CASTER_FRICTION = 1e-3  # must stay > 0: zero friction makes MuJoCo Warp produce NaNs
 WHEEL_FRICTION = 1.0
 CAMERA_POS = (0.065, 0.0, 0.05)  # camera on the base, relative to the base centre
@@ -107,14 +108,14 @@ def write_robot(path: Path = ROBOT_USD) -> Path:
     UsdGeom.Xform.Define(stage, "/Robot/base/camera_mount").AddTranslateOp().Set(Gf.Vec3d(*CAMERA_POS))
 
     for side, y in (("left", TRACK / 2), ("right", -TRACK / 2)):
-        wheel = _body(stage, f"/Robot/{side}_wheel", (0.0, y, WHEEL_RADIUS), WHEEL_MASS)
+        wheel = _body(stage, f"/Robot/{side}_wheel", (WHEEL_X, y, WHEEL_RADIUS), WHEEL_MASS)
         sphere = UsdGeom.Sphere.Define(stage, f"/Robot/{side}_wheel/collider")
         sphere.CreateRadiusAttr(WHEEL_RADIUS)
         _collider(sphere.GetPrim(), wheel_mat)
         joint = UsdPhysics.RevoluteJoint.Define(stage, f"/Robot/joints/{side}_wheel_joint")
         joint.CreateBody0Rel().SetTargets([base.GetPath()])
         joint.CreateBody1Rel().SetTargets([wheel.GetPath()])
-        joint.CreateLocalPos0Attr(Gf.Vec3f(0.0, y, WHEEL_RADIUS - BASE_HEIGHT))
+        joint.CreateLocalPos0Attr(Gf.Vec3f(WHEEL_X, y, WHEEL_RADIUS - BASE_HEIGHT))
         joint.CreateLocalPos1Attr(Gf.Vec3f(0.0, 0.0, 0.0))
         joint.CreateLocalRot0Attr(Gf.Quatf(1.0))
         joint.CreateLocalRot1Attr(Gf.Quatf(1.0))

@@ -124,16 +124,7 @@ class ArenaEnv(DirectRLEnv):
         for i, env_id in enumerate(env_ids.tolist()):
             self.instructions[env_id] = episodes[i].instruction
 
-        # robot: start pose, at rest
-        root = torch.zeros(len(env_ids), 7, device=self.device)
-        root[:, :2] = start + origins[:, :2]
-        root[:, 2] = BASE_HEIGHT
-        root[:, 3:] = kinematics.yaw_to_quat(yaw)
-        self.robot.write_root_pose_to_sim_index(root_pose=root, env_ids=env_ids)
-        self.robot.write_root_velocity_to_sim_index(root_velocity=torch.zeros(len(env_ids), 6, device=self.device), env_ids=env_ids)
-        zeros = torch.zeros(len(env_ids), self.robot.num_joints, device=self.device)
-        self.robot.write_joint_position_to_sim_index(position=zeros, env_ids=env_ids)
-        self.robot.write_joint_velocity_to_sim_index(velocity=zeros, env_ids=env_ids)
+        self.place_robot(env_ids, start, yaw, sync=False)
 
         # spheres
         for k, sphere in enumerate(self.spheres):
@@ -168,13 +159,35 @@ class ArenaEnv(DirectRLEnv):
         self.scene.write_data_to_sim()
         self.sim.forward()
 
-    # -- queries used by the hooks above, by experts and by evaluation
+    # -- queries and commands used by the hooks above, by experts, evaluation and tests
+
+    def place_robot(self, env_ids: torch.Tensor, xy: torch.Tensor, yaw: torch.Tensor, sync: bool = True) -> None:
+        """Put the robot at rest at (x, y, yaw) in the arena frame of each env in env_ids."""
+        env_ids = torch.as_tensor(env_ids, device=self.device, dtype=torch.long)
+        n = len(env_ids)
+        root = torch.zeros(n, 7, device=self.device)
+        yaw = yaw.to(self.device)
+        root[:, :2] = kinematics.axle_to_base(xy.to(self.device), yaw) + self.scene.env_origins[env_ids, :2]
+        root[:, 2] = BASE_HEIGHT
+        root[:, 3:] = kinematics.yaw_to_quat(yaw)
+        self.robot.write_root_pose_to_sim_index(root_pose=root, env_ids=env_ids)
+        self.robot.write_root_velocity_to_sim_index(root_velocity=torch.zeros(n, 6, device=self.device), env_ids=env_ids)
+        zeros = torch.zeros(n, self.robot.num_joints, device=self.device)
+        self.robot.write_joint_position_to_sim_index(position=zeros, env_ids=env_ids)
+        self.robot.write_joint_velocity_to_sim_index(velocity=zeros, env_ids=env_ids)
+        self._prev_xy[env_ids] = xy.to(self.device)
+        self._prev_distance[env_ids] = torch.linalg.norm(self.target_xy()[env_ids] - self._prev_xy[env_ids], dim=-1)
+        if sync:
+            self.scene.write_data_to_sim()
+            self.sim.forward()
+            self.scene.update(0.0)
 
     def robot_pose(self) -> torch.Tensor:
-        """(N, 3) robot x, y, yaw in each env's arena frame."""
+        """(N, 3) x, y of the wheel-axle midpoint and yaw, in each env's arena frame."""
         pose_w = self.robot.data.root_link_pose_w.torch
-        xy = pose_w[:, :2] - self.scene.env_origins[:, :2]
-        return torch.cat([xy, kinematics.quat_to_yaw(pose_w[:, 3:7]).unsqueeze(-1)], dim=-1)
+        yaw = kinematics.quat_to_yaw(pose_w[:, 3:7])
+        xy = kinematics.base_to_axle(pose_w[:, :2] - self.scene.env_origins[:, :2], yaw)
+        return torch.cat([xy, yaw.unsqueeze(-1)], dim=-1)
 
     def target_xy(self) -> torch.Tensor:
         """(N, 2) target sphere centre, arena frame."""

@@ -24,13 +24,16 @@ CAMERA_HEIGHT = BASE_HEIGHT + CAMERA_POS[2]  # [m] above the floor
 STATE_DIM = 17  # see ArenaEnv._privileged_state
 
 
-def _static_box(prim_path: str, size: tuple[float, float, float], pos: tuple[float, float, float], color) -> AssetBaseCfg:
+def _static_box(
+    prim_path: str, size: tuple[float, float, float], pos: tuple[float, float, float], color, friction: float = 1.0
+) -> AssetBaseCfg:
     return AssetBaseCfg(
         prim_path=prim_path,
         spawn=sim_utils.CuboidCfg(
             size=size,
             collision_props=sim_utils.CollisionPropertiesCfg(),
             visual_material=sim_utils.PreviewSurfaceCfg(diffuse_color=color),
+            physics_material=sim_utils.RigidBodyMaterialCfg(static_friction=friction, dynamic_friction=friction),
         ),
         init_state=AssetBaseCfg.InitialStateCfg(pos=pos),
     )
@@ -41,7 +44,7 @@ def _sphere(color: str) -> ArticulationCfg:
     return ArticulationCfg(
         prim_path=f"{{ENV_REGEX_NS}}/sphere_{color}",
         spawn=sim_utils.UsdFileCfg(usd_path=str(ASSETS_DIR / "markers" / f"sphere_{color}.usda")),
-        init_state=ArticulationCfg.InitialStateCfg(pos=(0.0, 0.0, SPHERE_RADIUS)),
+        init_state=ArticulationCfg.InitialStateCfg(pos=(0.0, 0.0, SPHERE_RADIUS), joint_pos={}, joint_vel={}),
         actuators={},
     )
 
@@ -56,7 +59,9 @@ _L = ARENA_SIZE + 2 * WALL_THICKNESS
 class ArenaSceneCfg(InteractiveSceneCfg):
     """A 3 m x 3 m walled floor, five coloured spheres and the robot, replicated per env."""
 
-    floor = _static_box("{ENV_REGEX_NS}/floor", (_L, _L, 0.1), (0.0, 0.0, -0.05), _FLOOR)
+    # MuJoCo takes the larger friction of two touching shapes: a low-friction floor lets the caster
+    # slide, while the wheels keep their own high friction
+    floor = _static_box("{ENV_REGEX_NS}/floor", (_L, _L, 0.1), (0.0, 0.0, -0.05), _FLOOR, friction=1.0)
     wall_north = _static_box("{ENV_REGEX_NS}/wall_north", (_L, WALL_THICKNESS, WALL_HEIGHT), (0.0, _H, WALL_HEIGHT / 2), _WALL)
     wall_south = _static_box("{ENV_REGEX_NS}/wall_south", (_L, WALL_THICKNESS, WALL_HEIGHT), (0.0, -_H, WALL_HEIGHT / 2), _WALL)
     wall_east = _static_box("{ENV_REGEX_NS}/wall_east", (WALL_THICKNESS, _L, WALL_HEIGHT), (_H, 0.0, WALL_HEIGHT / 2), _WALL)

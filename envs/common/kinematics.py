@@ -4,24 +4,15 @@ from __future__ import annotations
 
 import torch
 
-from envs.common.robot import TRACK, WHEEL_RADIUS
+from envs.common.robot import AXLE_X, TRACK, WHEEL_RADIUS
 
-# Points on the outline of the robot, in its body frame: the base box corners and the wheel rims.
-_BASE_HALF = (0.07, 0.045)
-_WHEEL_OUT = TRACK / 2 + WHEEL_RADIUS
+# Points on the outline of the robot in its body frame (origin at the axle midpoint, +x forward):
+# the base box corners and the wheel rims.
+_BX, _BY = 0.07, 0.045  # base half size
+_WY = TRACK / 2 + WHEEL_RADIUS
 FOOTPRINT = torch.tensor(
-    [
-        [_BASE_HALF[0], _BASE_HALF[1]],
-        [_BASE_HALF[0], -_BASE_HALF[1]],
-        [-_BASE_HALF[0], _BASE_HALF[1]],
-        [-_BASE_HALF[0], -_BASE_HALF[1]],
-        [WHEEL_RADIUS, _WHEEL_OUT],
-        [-WHEEL_RADIUS, _WHEEL_OUT],
-        [WHEEL_RADIUS, -_WHEEL_OUT],
-        [-WHEEL_RADIUS, -_WHEEL_OUT],
-        [0.0, _WHEEL_OUT],
-        [0.0, -_WHEEL_OUT],
-    ]
+    [[_BX - AXLE_X, _BY], [_BX - AXLE_X, -_BY], [-_BX - AXLE_X, _BY], [-_BX - AXLE_X, -_BY]]
+    + [[x, y] for x in (-WHEEL_RADIUS, 0.0, WHEEL_RADIUS) for y in (_WY, -_WY)]
 )
 
 
@@ -58,3 +49,12 @@ def footprint_outside(pose: torch.Tensor, half_extent: float, tolerance: float =
     """(N,) True where the robot's outline touches the walls of a square [-half, half]^2 room."""
     reach = footprint_world(pose).abs().amax(dim=(1, 2))
     return reach >= half_extent - tolerance
+
+
+def base_to_axle(base_xy: torch.Tensor, yaw: torch.Tensor) -> torch.Tensor:
+    """Base-centre position -> wheel-axle midpoint (the point a diff-drive robot turns about)."""
+    return base_xy + AXLE_X * torch.stack([torch.cos(yaw), torch.sin(yaw)], dim=-1)
+
+
+def axle_to_base(axle_xy: torch.Tensor, yaw: torch.Tensor) -> torch.Tensor:
+    return axle_xy - AXLE_X * torch.stack([torch.cos(yaw), torch.sin(yaw)], dim=-1)

@@ -19,6 +19,7 @@ WHEEL_RADIUS = 0.033  # [m]
 TRACK = 0.12  # [m] distance between the wheel centres
 BODY_RADIUS = 0.085  # [m] radius of a circle that covers the base footprint
 CAMERA_POS = (0.065, 0.0, 0.05)  # [m] camera relative to the base centre
+AXLE_X = 0.025  # [m] the wheel axle sits this far ahead of the base centre; poses refer to its midpoint
 BASE_HEIGHT = 0.055  # [m] base centre above the floor at rest
 MAX_WHEEL_SPEED = 16.0  # [rad/s] an action of +1; ~0.5 m/s top speed once wheel slip is counted
 WHEEL_JOINTS = ("left_wheel_joint", "right_wheel_joint")  # action order: [left, right]

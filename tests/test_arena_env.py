@@ -1,0 +1,189 @@
+"""The sphere arena in the simulator (CPU, kit-less). All tests share one 4-env arena."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from envs.arena import layout
+from envs.arena.arena_env_cfg import STATE_DIM
+from envs.common.robot import MAX_WHEEL_SPEED, WHEEL_RADIUS
+
+PALETTE = {
+    "red": (230, 25, 25),
+    "green": (25, 205, 40),
+    "blue": (25, 65, 240),
+    "yellow": (240, 215, 25),
+    "magenta": (230, 25, 215),
+}
+
+
+def color_fraction(image: torch.Tensor, color: str) -> float:
+    """Share of pixels whose chromaticity is close to a sphere colour (robust to shading)."""
+    img = image.float().cpu().numpy()
+    chroma = img / (img.sum(-1, keepdims=True) + 1e-6)
+    ref = np.array(PALETTE[color], dtype=np.float32)
+    ref = ref / ref.sum()
+    saturated = img.max(-1) - img.min(-1) > 60
+    return float((saturated & (np.linalg.norm(chroma - ref, axis=-1) < 0.08)).mean())
+
+
+def run(env, action, steps: int):
+    act = torch.as_tensor(action, dtype=torch.float32).expand(env.num_envs, 2)
+    out = None
+    for _ in range(steps):
+        out = env.step(act)
+    return out
+
+
+def place_all(env, xy, yaw):
+    ids = torch.arange(env.num_envs)
+    env.place_robot(ids, torch.tensor(xy, dtype=torch.float32).expand(env.num_envs, 2), torch.full((env.num_envs,), yaw))
+
+
+@pytest.fixture
+def fresh(arena):
+    """The shared arena, reset with the paper layout and long episodes, settings restored afterwards."""
+    saved = (arena.cfg.layout, arena.cfg.episode_length_s, arena.cfg.end_on_collision, arena.cfg.instruction_style)
+    arena.cfg.layout, arena.cfg.episode_length_s, arena.cfg.end_on_collision = "paper", 20.0, False
+    arena.reset(seed=0)
+    yield arena
+    arena.cfg.layout, arena.cfg.episode_length_s, arena.cfg.end_on_collision, arena.cfg.instruction_style = saved
+
+
+def test_observations_have_the_declared_shapes_and_dtypes(fresh):
+    obs, *_ = fresh.step(torch.zeros(fresh.num_envs, 2))
+    assert set(obs) == {"policy", "rgb", "goal_rgb"}
+    assert obs["policy"].shape == (4, STATE_DIM) and obs["policy"].dtype == torch.float32
+    h, w = fresh.cfg.camera_height, fresh.cfg.camera_width
+    for key in ("rgb", "goal_rgb"):
+        assert obs[key].shape == (4, h, w, 3) and obs[key].dtype == torch.uint8
+        assert fresh.single_observation_space[key].contains(obs[key][0].numpy())
+    assert fresh.single_action_space.shape == (2,)
+    assert len(fresh.instructions) == 4 and all(i.startswith("go to the ") for i in fresh.instructions)
+    assert torch.isfinite(obs["policy"]).all()
+
+
+def test_seeded_resets_reproduce(fresh):
+    fresh.cfg.layout = "random"
+    fresh.reset(seed=123)
+    first = (fresh.sphere_xy.clone(), fresh.robot_pose().clone(), list(fresh.instructions))
+    fresh.reset(seed=7)
+    assert not torch.allclose(first[0], fresh.sphere_xy)
+    fresh.reset(seed=123)
+    assert torch.allclose(first[0], fresh.sphere_xy)
+    assert torch.allclose(first[1], fresh.robot_pose(), atol=1e-4)
+    assert first[2] == fresh.instructions
+
+
+def test_reset_places_robot_and_spheres_where_sampled(fresh):
+    fresh.cfg.layout = "random"
+    fresh.reset(seed=5)
+    origins = fresh.scene.env_origins[:, :2]
+    for k, sphere in enumerate(fresh.spheres):
+        placed = sphere.data.root_link_pose_w.torch[:, :2] - origins
+        assert torch.allclose(placed, fresh.sphere_xy[:, k], atol=1e-3)
+
+
+def test_full_speed_drives_forward_at_the_expected_speed(fresh):
+    place_all(fresh, (0.0, -1.2), math.pi / 2)  # facing the far wall, 2.4 m of room
+    run(fresh, (1.0, 1.0), 30)  # 1 s to reach speed
+    start = fresh.robot_pose().clone()
+    run(fresh, (1.0, 1.0), 30)  # 1 s at speed
+    end = fresh.robot_pose()
+    moved = end[:, :2] - start[:, :2]
+    speed = moved.norm(dim=-1) / 1.0
+    ideal = WHEEL_RADIUS * MAX_WHEEL_SPEED
+    assert ((speed > 0.8 * ideal) & (speed < 1.05 * ideal)).all(), f"speed {speed} vs ideal {ideal:.3f} m/s"
+    assert (moved[:, 1] > 0.95 * moved.norm(dim=-1)).all(), "the robot should drive straight ahead (+y)"
+    assert (end[:, 2] - start[:, 2]).abs().max() < 0.1
+
+
+def test_opposite_wheels_turn_in_place(fresh):
+    place_all(fresh, (0.0, 0.0), 0.0)
+    start = fresh.robot_pose().clone()
+    run(fresh, (-1.0, 1.0), 30)
+    end = fresh.robot_pose()
+    assert (end[:, :2] - start[:, :2]).norm(dim=-1).max() < 0.05, "turning in place should barely translate"
+    yaw_rate = fresh.robot.data.root_link_ang_vel_b.torch[:, 2]
+    ideal = 2 * WHEEL_RADIUS * MAX_WHEEL_SPEED / 0.12
+    assert (yaw_rate > 0.5 * ideal).all(), f"left turn expected: yaw rate {yaw_rate} vs ideal {ideal:.2f} rad/s"
+
+
+def test_walls_stop_the_robot_and_contacts_are_counted(fresh):
+    place_all(fresh, (1.0, 0.0), 0.0)  # facing the east wall, 0.5 m away
+    run(fresh, (1.0, 1.0), 90)
+    pose = fresh.robot_pose()
+    assert (pose[:, 0] < 1.5).all(), f"drove through the wall: x = {pose[:, 0]}"
+    assert fresh.in_contact.all() and (fresh.collisions >= 1).all()
+
+
+def test_collision_can_end_the_episode(fresh):
+    fresh.cfg.end_on_collision = True
+    place_all(fresh, (1.2, 0.0), 0.0)
+    for _ in range(60):
+        _, _, terminated, truncated, extras = fresh.step(torch.ones(4, 2))
+        if terminated.all():
+            break
+    assert terminated.all() and not truncated.any()
+    assert not extras["episode"]["success"].any() and (extras["episode"]["collisions"] >= 1).all()
+
+
+def test_camera_facing_the_target_sees_its_colour(fresh):
+    target_xy = fresh.target_xy()
+    ids = torch.arange(4)
+    start = target_xy + torch.tensor([0.0, -0.8])
+    fresh.place_robot(ids, start, torch.full((4,), math.pi / 2))  # 0.8 m south, facing north
+    obs, *_ = fresh.step(torch.zeros(4, 2))
+    for i in range(4):
+        color = layout.COLORS[int(fresh.target_index[i])]
+        assert color_fraction(obs["rgb"][i], color) > 0.02, f"env {i}: no {color} in view"
+        others = [c for c in layout.COLORS if c != color]
+        # the centre of the image is the target, not a neighbour
+        centre = obs["rgb"][i, 24:40, 24:40]
+        assert color_fraction(centre, color) > 0.3 > max(color_fraction(centre, c) for c in others)
+
+
+def test_goal_image_shows_the_target(fresh):
+    obs, *_ = fresh.step(torch.zeros(4, 2))
+    for i in range(4):
+        color = layout.COLORS[int(fresh.target_index[i])]
+        centre = obs["goal_rgb"][i, 20:44, 20:44]
+        assert color_fraction(centre, color) > 0.3, f"env {i}: goal image centre is not {color}"
+
+
+def test_spatial_cue_matches_the_simulated_geometry(fresh):
+    fresh.cfg.layout, fresh.cfg.instruction_style = "random", "spatial"
+    for seed in range(3):
+        obs, _ = fresh.reset(seed=seed)
+        lateral = obs["policy"][:, 5]  # target y in the robot frame, + is left
+        for i, text in enumerate(fresh.instructions):
+            if text.endswith("to your left"):
+                assert lateral[i] > 0
+            elif text.endswith("to your right"):
+                assert lateral[i] < 0
+
+
+def test_reaching_the_target_ends_the_episode_with_success(fresh):
+    target_xy = fresh.target_xy()
+    fresh.place_robot(torch.arange(4), target_xy + torch.tensor([0.0, -0.45]), torch.full((4,), math.pi / 2))
+    for _ in range(30):
+        _, reward, terminated, truncated, extras = fresh.step(torch.full((4, 2), 0.5))
+        if terminated.any():
+            break
+    assert terminated.all() and not truncated.any()
+    assert extras["episode"]["success"].all()
+    assert (extras["episode"]["final_distance"] < fresh.cfg.success_radius).all()
+    assert (reward > fresh.cfg.rew_success / 2).all()
+
+
+def test_time_limit_truncates_without_success(fresh):
+    fresh.cfg.episode_length_s = 10 * fresh.step_dt
+    fresh.reset(seed=1)
+    for step in range(1, 11):
+        _, _, terminated, truncated, extras = fresh.step(torch.zeros(4, 2))
+    assert step == 10 and truncated.all() and not terminated.any()
+    assert not extras["episode"]["success"].any() and (extras["episode"]["steps"] == 10).all()
