@@ -123,7 +123,7 @@ def write_robot(path: Path = ROBOT_USD) -> Path:
         drive = UsdPhysics.DriveAPI.Apply(joint.GetPrim(), "angular")
         drive.CreateTypeAttr("force")
         drive.CreateStiffnessAttr(0.0)
-        drive.CreateDampingAttr(0.5)
+        drive.CreateDampingAttr(0.02)
         drive.CreateMaxForceAttr(0.3)
     stage.GetRootLayer().Export(str(path))
     return path

@@ -61,7 +61,7 @@ class ArenaSceneCfg(InteractiveSceneCfg):
 
     # MuJoCo takes the larger friction of two touching shapes: a low-friction floor lets the caster
     # slide, while the wheels keep their own high friction
-    floor = _static_box("{ENV_REGEX_NS}/floor", (_L, _L, 0.1), (0.0, 0.0, -0.05), _FLOOR, friction=1.0)
+    floor = _static_box("{ENV_REGEX_NS}/floor", (_L, _L, 0.1), (0.0, 0.0, -0.05), _FLOOR, friction=0.01)
     wall_north = _static_box("{ENV_REGEX_NS}/wall_north", (_L, WALL_THICKNESS, WALL_HEIGHT), (0.0, _H, WALL_HEIGHT / 2), _WALL)
     wall_south = _static_box("{ENV_REGEX_NS}/wall_south", (_L, WALL_THICKNESS, WALL_HEIGHT), (0.0, -_H, WALL_HEIGHT / 2), _WALL)
     wall_east = _static_box("{ENV_REGEX_NS}/wall_east", (WALL_THICKNESS, _L, WALL_HEIGHT), (_H, 0.0, WALL_HEIGHT / 2), _WALL)
