@@ -56,7 +56,9 @@ def _new_stage(path: Path, root: str) -> tuple[Usd.Stage, Usd.Prim]:
     return stage, prim
 
 
-def _material(stage: Usd.Stage, path: str, color: tuple[float, float, float], friction: float) -> UsdShade.Material:
+def _material(
+    stage: Usd.Stage, path: str, color: tuple[float, float, float], friction: float
+) -> UsdShade.Material:
     """A preview-surface colour plus physics friction in one material."""
     material = UsdShade.Material.Define(stage, path)
     shader = UsdShade.Shader.Define(stage, f"{path}/Shader")
@@ -160,6 +162,8 @@ def write_all(out_dir: Path = ASSETS_DIR) -> list[Path]:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=ASSETS_DIR, help="folder to write into (default: assets/)")
+    parser.add_argument(
+        "--out", type=Path, default=ASSETS_DIR, help="folder to write into (default: assets/)"
+    )
     for written in write_all(parser.parse_args().out):
         print(f"wrote {written}")

@@ -62,7 +62,9 @@ def make_env_cfg(env: str, num_envs: int = 16, device: str | None = None, **over
     spec = ENVS[env]
     layout = overrides.get("layout")
     if layout is not None and layout not in spec.layouts:
-        raise EnvConfigError(f"unknown layout {layout!r} for env {env!r}; choose one of: {', '.join(spec.layouts)}")
+        raise EnvConfigError(
+            f"unknown layout {layout!r} for env {env!r}; choose one of: {', '.join(spec.layouts)}"
+        )
     module, name = gym.spec(spec.gym_id).kwargs["env_cfg_entry_point"].split(":")
     cfg = getattr(importlib.import_module(module), name)()
     for key, value in overrides.items():
@@ -100,7 +102,9 @@ def add_env_args(parser: argparse.ArgumentParser, num_envs: int = 16) -> None:
     parser.add_argument("--env", default="arena", help=f"one of: {', '.join(ENVS)} (default: arena)")
     parser.add_argument("--layout", default=None, help="layout preset, e.g. paper or random for the arena")
     parser.add_argument("--num-envs", type=int, default=num_envs, help=f"parallel envs (default: {num_envs})")
-    parser.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: cuda if available, else cpu)")
+    parser.add_argument(
+        "--device", default=None, help="cpu, cuda or cuda:N (default: cuda if available, else cpu)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="episode sampling seed (default: 0)")
 
 
@@ -111,4 +115,4 @@ def env_cfg_from_args(parser: argparse.ArgumentParser, args: argparse.Namespace,
     try:
         return make_env_cfg(args.env, args.num_envs, args.device, seed=args.seed, **overrides)
     except EnvConfigError as err:
-        parser.error(str(err))
+        parser.exit(2, f"{parser.prog}: error: {err}\n")

@@ -21,7 +21,10 @@ def color_fraction(image: torch.Tensor, color: str) -> float:
     hi, lo = img.max(-1), img.min(-1)
     r, g, b = img[..., 0], img[..., 1], img[..., 2]
     delta = np.maximum(hi - lo, 1e-6)
-    hue = np.where(hi == r, (g - b) / delta % 6, np.where(hi == g, (b - r) / delta + 2, (r - g) / delta + 4)) * 60.0
+    hue = (
+        np.where(hi == r, (g - b) / delta % 6, np.where(hi == g, (b - r) / delta + 2, (r - g) / delta + 4))
+        * 60.0
+    )
     saturated = (hi - lo) / np.maximum(hi, 1e-6) > 0.35
     diff = np.abs((hue - HUE_DEG[color] + 180.0) % 360.0 - 180.0)
     return float((saturated & (diff < 20.0)).mean())
@@ -37,17 +40,26 @@ def run(env, action, steps: int):
 
 def place_all(env, xy, yaw):
     ids = torch.arange(env.num_envs)
-    env.place_robot(ids, torch.tensor(xy, dtype=torch.float32).expand(env.num_envs, 2), torch.full((env.num_envs,), yaw))
+    env.place_robot(
+        ids, torch.tensor(xy, dtype=torch.float32).expand(env.num_envs, 2), torch.full((env.num_envs,), yaw)
+    )
 
 
 @pytest.fixture
 def fresh(arena):
     """The shared arena, reset with the paper layout and long episodes, settings restored afterwards."""
-    saved = (arena.cfg.layout, arena.cfg.episode_length_s, arena.cfg.end_on_collision, arena.cfg.instruction_style)
+    saved = (
+        arena.cfg.layout,
+        arena.cfg.episode_length_s,
+        arena.cfg.end_on_collision,
+        arena.cfg.instruction_style,
+    )
     arena.cfg.layout, arena.cfg.episode_length_s, arena.cfg.end_on_collision = "paper", 20.0, False
     arena.reset(seed=0)
     yield arena
-    arena.cfg.layout, arena.cfg.episode_length_s, arena.cfg.end_on_collision, arena.cfg.instruction_style = saved
+    arena.cfg.layout, arena.cfg.episode_length_s, arena.cfg.end_on_collision, arena.cfg.instruction_style = (
+        saved
+    )
 
 
 def test_observations_have_the_declared_shapes_and_dtypes(fresh):
@@ -106,7 +118,9 @@ def test_opposite_wheels_turn_in_place(fresh):
     assert (end[:, :2] - start[:, :2]).norm(dim=-1).max() < 0.05, "turning in place should barely translate"
     yaw_rate = fresh.robot.data.root_link_ang_vel_b.torch[:, 2]
     ideal = 2 * WHEEL_RADIUS * MAX_WHEEL_SPEED / 0.12
-    assert (yaw_rate > 0.5 * ideal).all(), f"left turn expected: yaw rate {yaw_rate} vs ideal {ideal:.2f} rad/s"
+    assert (yaw_rate > 0.5 * ideal).all(), (
+        f"left turn expected: yaw rate {yaw_rate} vs ideal {ideal:.2f} rad/s"
+    )
 
 
 def test_walls_stop_the_robot_and_contacts_are_counted(fresh):
@@ -181,5 +195,6 @@ def test_time_limit_truncates_without_success(fresh):
     fresh.reset(seed=1)
     for step in range(1, 11):
         _, _, terminated, truncated, extras = fresh.step(torch.zeros(4, 2))
-    assert step == 10 and truncated.all() and not terminated.any()
+        assert step == 10 or not (terminated | truncated).any(), f"ended early, at step {step}"
+    assert truncated.all() and not terminated.any()
     assert not extras["episode"]["success"].any() and (extras["episode"]["steps"] == 10).all()

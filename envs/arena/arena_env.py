@@ -6,7 +6,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
-
 from isaaclab.envs import DirectRLEnv
 
 from envs.arena import layout
@@ -26,7 +25,9 @@ class ArenaEnv(DirectRLEnv):
         super().__init__(cfg, render_mode, **kwargs)
         self.robot = self.scene["robot"]
         self.spheres = [self.scene[f"sphere_{c}"] for c in layout.COLORS]
-        self._wheel_ids = torch.tensor(self.robot.find_joints(list(WHEEL_JOINTS), preserve_order=True)[0], device=self.device)
+        self._wheel_ids = torch.tensor(
+            self.robot.find_joints(list(WHEEL_JOINTS), preserve_order=True)[0], device=self.device
+        )
         self._ego_camera = self.scene["ego_camera"] if cfg.cameras else None
         self._goal_camera = self.scene["goal_camera"] if cfg.cameras else None
 
@@ -61,11 +62,14 @@ class ArenaEnv(DirectRLEnv):
     # -- direct-workflow hooks
 
     def _pre_physics_step(self, actions: torch.Tensor) -> None:
+        self.extras.pop("episode", None)  # holds only the episodes that end in this step
         self.actions = actions.clamp(-1.0, 1.0)
         self.wheel_targets = self.actions * MAX_WHEEL_SPEED
 
     def _apply_action(self) -> None:
-        self.robot.set_joint_velocity_target_index(target=self.wheel_targets, joint_ids=self._wheel_ids)
+        self.robot.actuators.target_command.set_velocity_index(
+            value=self.wheel_targets, joint_ids=self._wheel_ids
+        )
 
     def _get_observations(self) -> dict:
         obs = {"policy": self._privileged_state()}
@@ -111,13 +115,21 @@ class ArenaEnv(DirectRLEnv):
 
         episodes = [
             layout.sample_episode(
-                self._rng, self.cfg.layout, self.cfg.instruction_style, ARENA_SIZE, self.cfg.lateral_threshold_deg
+                self._rng,
+                self.cfg.layout,
+                self.cfg.instruction_style,
+                ARENA_SIZE,
+                self.cfg.lateral_threshold_deg,
             )
             for _ in range(len(env_ids))
         ]
         origins = self.scene.env_origins[env_ids]
-        spheres = torch.tensor(np.stack([e.sphere_xy for e in episodes]), dtype=torch.float32, device=self.device)
-        start = torch.tensor(np.stack([e.start_xy for e in episodes]), dtype=torch.float32, device=self.device)
+        spheres = torch.tensor(
+            np.stack([e.sphere_xy for e in episodes]), dtype=torch.float32, device=self.device
+        )
+        start = torch.tensor(
+            np.stack([e.start_xy for e in episodes]), dtype=torch.float32, device=self.device
+        )
         yaw = torch.tensor([e.start_yaw for e in episodes], dtype=torch.float32, device=self.device)
         self.sphere_xy[env_ids] = spheres
         self.target_index[env_ids] = torch.tensor([e.target for e in episodes], device=self.device)
@@ -135,14 +147,22 @@ class ArenaEnv(DirectRLEnv):
             sphere.write_root_pose_to_sim_index(root_pose=pose, env_ids=env_ids)
 
         # goal image pose, in front of the target and facing it
-        goal = [layout.goal_view_pose(e.sphere_xy[e.target], e.start_xy, self.cfg.goal_view_distance) for e in episodes]
-        self.goal_pose[env_ids] = torch.tensor([[*xy, gyaw] for xy, gyaw in goal], dtype=torch.float32, device=self.device)
+        goal = [
+            layout.goal_view_pose(e.sphere_xy[e.target], e.start_xy, self.cfg.goal_view_distance)
+            for e in episodes
+        ]
+        self.goal_pose[env_ids] = torch.tensor(
+            [[*xy, gyaw] for xy, gyaw in goal], dtype=torch.float32, device=self.device
+        )
         if self.cfg.cameras:
             cam_pos = torch.zeros(len(env_ids), 3, device=self.device)
             cam_pos[:, :2] = self.goal_pose[env_ids, :2] + origins[:, :2]
             cam_pos[:, 2] = CAMERA_HEIGHT
             self._goal_camera.set_world_poses(
-                cam_pos, kinematics.yaw_to_quat(self.goal_pose[env_ids, 2]), env_ids=env_ids, convention="world"
+                cam_pos,
+                kinematics.yaw_to_quat(self.goal_pose[env_ids, 2]),
+                env_ids=env_ids,
+                convention="world",
             )
             self._goal_stale[env_ids] = True
 
@@ -161,7 +181,9 @@ class ArenaEnv(DirectRLEnv):
 
     # -- queries and commands used by the hooks above, by experts, evaluation and tests
 
-    def place_robot(self, env_ids: torch.Tensor, xy: torch.Tensor, yaw: torch.Tensor, sync: bool = True) -> None:
+    def place_robot(
+        self, env_ids: torch.Tensor, xy: torch.Tensor, yaw: torch.Tensor, sync: bool = True
+    ) -> None:
         """Put the robot at rest at (x, y, yaw) in the arena frame of each env in env_ids."""
         env_ids = torch.as_tensor(env_ids, device=self.device, dtype=torch.long)
         n = len(env_ids)
@@ -171,12 +193,16 @@ class ArenaEnv(DirectRLEnv):
         root[:, 2] = BASE_HEIGHT
         root[:, 3:] = kinematics.yaw_to_quat(yaw)
         self.robot.write_root_pose_to_sim_index(root_pose=root, env_ids=env_ids)
-        self.robot.write_root_velocity_to_sim_index(root_velocity=torch.zeros(n, 6, device=self.device), env_ids=env_ids)
+        self.robot.write_root_velocity_to_sim_index(
+            root_velocity=torch.zeros(n, 6, device=self.device), env_ids=env_ids
+        )
         zeros = torch.zeros(n, self.robot.num_joints, device=self.device)
         self.robot.write_joint_position_to_sim_index(position=zeros, env_ids=env_ids)
         self.robot.write_joint_velocity_to_sim_index(velocity=zeros, env_ids=env_ids)
         self._prev_xy[env_ids] = xy.to(self.device)
-        self._prev_distance[env_ids] = torch.linalg.norm(self.target_xy()[env_ids] - self._prev_xy[env_ids], dim=-1)
+        self._prev_distance[env_ids] = torch.linalg.norm(
+            self.target_xy()[env_ids] - self._prev_xy[env_ids], dim=-1
+        )
         if sync:
             self.scene.write_data_to_sim()
             self.sim.forward()

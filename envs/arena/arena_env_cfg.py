@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import gymnasium as gym
-import numpy as np
-
 import isaaclab.sim as sim_utils
+import numpy as np
 from isaaclab.assets import ArticulationCfg, AssetBaseCfg
 from isaaclab.envs import DirectRLEnvCfg
 from isaaclab.scene import InteractiveSceneCfg
 from isaaclab.sensors import CameraCfg
 from isaaclab.sim import SimulationCfg
+from isaaclab.sim.spawners.materials import RigidBodyMaterialBaseCfg
 from isaaclab.utils import configclass
 
-from envs.common.robot import ASSETS_DIR, CAMERA_POS, DIFF_DRIVE_CFG, BASE_HEIGHT, camera_cfg
+from envs.common.robot import ASSETS_DIR, BASE_HEIGHT, CAMERA_POS, DIFF_DRIVE_CFG, camera_cfg
 from envs.common.sim import newton_sim_cfg
 
 ARENA_SIZE = 3.0  # [m] inner side of the square arena
@@ -25,15 +25,19 @@ STATE_DIM = 17  # see ArenaEnv._privileged_state
 
 
 def _static_box(
-    prim_path: str, size: tuple[float, float, float], pos: tuple[float, float, float], color, friction: float = 1.0
+    prim_path: str,
+    size: tuple[float, float, float],
+    pos: tuple[float, float, float],
+    color,
+    friction: float = 1.0,
 ) -> AssetBaseCfg:
     return AssetBaseCfg(
         prim_path=prim_path,
         spawn=sim_utils.CuboidCfg(
             size=size,
-            collision_props=sim_utils.CollisionPropertiesCfg(),
+            collision_props=[sim_utils.UsdPhysicsCollisionCfg()],
             visual_material=sim_utils.PreviewSurfaceCfg(diffuse_color=color),
-            physics_material=sim_utils.RigidBodyMaterialCfg(static_friction=friction, dynamic_friction=friction),
+            physics_material=RigidBodyMaterialBaseCfg(static_friction=friction, dynamic_friction=friction),
         ),
         init_state=AssetBaseCfg.InitialStateCfg(pos=pos),
     )
@@ -50,7 +54,7 @@ def _sphere(color: str) -> ArticulationCfg:
 
 
 _FLOOR = 0.62, 0.60, 0.55
-_WALL = 0.85, 0.85, 0.88
+_WALL = 0.70, 0.74, 0.80  # bluish grey: tells walls from the pale sky
 _H = ARENA_SIZE / 2 + WALL_THICKNESS / 2  # wall centre offset from the arena centre
 _L = ARENA_SIZE + 2 * WALL_THICKNESS
 
@@ -62,10 +66,18 @@ class ArenaSceneCfg(InteractiveSceneCfg):
     # MuJoCo takes the larger friction of two touching shapes: a low-friction floor lets the caster
     # slide, while the wheels keep their own high friction
     floor = _static_box("{ENV_REGEX_NS}/floor", (_L, _L, 0.1), (0.0, 0.0, -0.05), _FLOOR, friction=0.01)
-    wall_north = _static_box("{ENV_REGEX_NS}/wall_north", (_L, WALL_THICKNESS, WALL_HEIGHT), (0.0, _H, WALL_HEIGHT / 2), _WALL)
-    wall_south = _static_box("{ENV_REGEX_NS}/wall_south", (_L, WALL_THICKNESS, WALL_HEIGHT), (0.0, -_H, WALL_HEIGHT / 2), _WALL)
-    wall_east = _static_box("{ENV_REGEX_NS}/wall_east", (WALL_THICKNESS, _L, WALL_HEIGHT), (_H, 0.0, WALL_HEIGHT / 2), _WALL)
-    wall_west = _static_box("{ENV_REGEX_NS}/wall_west", (WALL_THICKNESS, _L, WALL_HEIGHT), (-_H, 0.0, WALL_HEIGHT / 2), _WALL)
+    wall_north = _static_box(
+        "{ENV_REGEX_NS}/wall_north", (_L, WALL_THICKNESS, WALL_HEIGHT), (0.0, _H, WALL_HEIGHT / 2), _WALL
+    )
+    wall_south = _static_box(
+        "{ENV_REGEX_NS}/wall_south", (_L, WALL_THICKNESS, WALL_HEIGHT), (0.0, -_H, WALL_HEIGHT / 2), _WALL
+    )
+    wall_east = _static_box(
+        "{ENV_REGEX_NS}/wall_east", (WALL_THICKNESS, _L, WALL_HEIGHT), (_H, 0.0, WALL_HEIGHT / 2), _WALL
+    )
+    wall_west = _static_box(
+        "{ENV_REGEX_NS}/wall_west", (WALL_THICKNESS, _L, WALL_HEIGHT), (-_H, 0.0, WALL_HEIGHT / 2), _WALL
+    )
     light = AssetBaseCfg(prim_path="/World/light", spawn=sim_utils.DistantLightCfg(intensity=2500.0))
 
     robot: ArticulationCfg = DIFF_DRIVE_CFG
@@ -128,7 +140,9 @@ class ArenaEnvCfg(DirectRLEnvCfg):
         self.sim = newton_sim_cfg(decimation=self.decimation, device=self.sim.device)
         if self.cameras:
             w, h, fov = self.camera_width, self.camera_height, self.camera_hfov_deg
-            self.scene.ego_camera = camera_cfg("{ENV_REGEX_NS}/Robot/base/ego_camera", w, h, fov, on_robot=True)
+            self.scene.ego_camera = camera_cfg(
+                "{ENV_REGEX_NS}/Robot/base/ego_camera", w, h, fov, on_robot=True
+            )
             self.scene.goal_camera = camera_cfg("{ENV_REGEX_NS}/goal_camera", w, h, fov, on_robot=False)
         else:
             self.scene.ego_camera = None

@@ -50,7 +50,12 @@ def instruction_text(color: str, style: str, cue: str | None = None) -> str:
 
 
 def _random_points(
-    rng: np.random.Generator, n: int, half: float, min_sep: float, avoid: np.ndarray | None = None, avoid_sep: float = 0.0
+    rng: np.random.Generator,
+    n: int,
+    half: float,
+    min_sep: float,
+    avoid: np.ndarray | None = None,
+    avoid_sep: float = 0.0,
 ) -> np.ndarray:
     """n points in [-half, half]^2, pairwise at least min_sep apart and avoid_sep from `avoid` (rejection)."""
     for _ in range(1000):
@@ -63,7 +68,9 @@ def _random_points(
                 points.append(p)
                 if len(points) == n:
                     return np.stack(points)
-    raise RuntimeError(f"could not place {n} points {min_sep} m apart in a {2 * half} m square; relax the spacing")
+    raise RuntimeError(
+        f"could not place {n} points {min_sep} m apart in a {2 * half} m square; relax the spacing"
+    )
 
 
 def sample_episode(

@@ -37,8 +37,8 @@ DIFF_DRIVE_CFG = ArticulationCfg(
             joint_names_expr=[".*_wheel_joint"],
             stiffness=0.0,
             damping=0.02,
-            effort_limit_sim=0.3,
-            velocity_limit_sim=MAX_WHEEL_SPEED * 1.25,
+            joint_effort_limit=0.3,
+            joint_velocity_limit=MAX_WHEEL_SPEED * 1.25,
         )
     },
 )

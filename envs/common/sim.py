@@ -15,7 +15,7 @@ def newton_sim_cfg(decimation: int, device: str = "cpu") -> SimulationCfg:
         device=device,
         render_interval=decimation,
         physics=NewtonCfg(
-            solver_cfg=MJWarpSolverCfg(integrator="implicitfast", cone="pyramidal", njmax=64, nconmax=32),
+            solver_cfg=MJWarpSolverCfg(integrator="implicitfast", cone="pyramidal", njmax=80, nconmax=32),
             num_substeps=1,
             use_cuda_graph=device.startswith("cuda"),
         ),

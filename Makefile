@@ -1,0 +1,41 @@
+# goalnav: `make demo` runs the main job, `make test` the tests. Both set up the environment first.
+SHELL := /bin/bash
+export UV_PYTHON_DOWNLOADS := never
+
+# Python 3.12 (Isaac Lab 3.0 needs it): $GOALNAV_PYTHON, else pyenv's newest 3.12, else python3.12 on PATH.
+PYENV_ROOT ?= $(HOME)/.pyenv
+PYTHON312 := $(or $(GOALNAV_PYTHON),$(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/3.12*/bin/python3.12))),$(shell command -v python3.12 2>/dev/null))
+UV := $(or $(shell command -v uv 2>/dev/null),$(HOME)/.local/bin/uv)
+PY := .venv/bin/python
+
+.PHONY: setup demo test lint format assets clean
+
+setup: .venv/.synced
+
+.venv/.synced: pyproject.toml uv.lock
+	@test -n "$(PYTHON312)" || { echo "error: Python 3.12 not found. Install it (pyenv install 3.12) or set GOALNAV_PYTHON=/path/to/python3.12" >&2; exit 1; }
+	@test -x "$(UV)" || { echo "installing uv with $(PYTHON312) -m pip"; "$(PYTHON312)" -m pip install --user --quiet uv; }
+	"$(UV)" sync --frozen --python "$(PYTHON312)"
+	@touch $@
+
+# The main job. Until the evaluation pipeline lands, a random-policy rollout in the arena.
+demo: setup
+	$(PY) envs/drive.py --env arena --policy random --num-envs 4 --steps 300 --video results/demo/arena_random.gif
+
+test: setup
+	$(PY) -m pytest
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: setup
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+# Rewrite the USD assets from assets/make_assets.py.
+assets: setup
+	$(PY) assets/make_assets.py
+
+clean:
+	rm -rf .venv results/demo .pytest_cache .ruff_cache
