@@ -39,6 +39,10 @@ SPHERE_COLORS = {
 }
 
 ROBOT_USD = ASSETS_DIR / "robot" / "goalnav_bot.usda"
+GROUND_USD = ASSETS_DIR / "ground" / "ground_plane.usda"
+GROUND_SIZE = 400.0  # [m] a collision plane shared by every env (primitive contacts are cheap)
+GROUND_COLOR = (0.62, 0.60, 0.55)
+GROUND_FRICTION = 0.01  # MuJoCo uses the larger friction of two shapes: the caster slides, the tyres grip
 
 
 def sphere_usd(color: str) -> Path:
@@ -131,6 +135,19 @@ def write_robot(path: Path = ROBOT_USD) -> Path:
     return path
 
 
+def write_ground(path: Path = GROUND_USD) -> Path:
+    """A flat collision plane (z = 0) with a low-friction, coloured material."""
+    stage, root = _new_stage(path, "Ground")
+    mat = _material(stage, "/Ground/Looks/floor", GROUND_COLOR, GROUND_FRICTION)
+    plane = UsdGeom.Plane.Define(stage, "/Ground/plane")
+    plane.CreateAxisAttr("Z")
+    plane.CreateWidthAttr(GROUND_SIZE)
+    plane.CreateLengthAttr(GROUND_SIZE)
+    _collider(plane.GetPrim(), mat)
+    stage.GetRootLayer().Export(str(path))
+    return path
+
+
 def write_marker_sphere(color: str, path: Path | None = None) -> Path:
     """A coloured sphere as a fixed-base two-body articulation, so its pose can be written per env."""
     path = path or sphere_usd(color)
@@ -154,7 +171,10 @@ def write_marker_sphere(color: str, path: Path | None = None) -> Path:
 
 
 def write_all(out_dir: Path = ASSETS_DIR) -> list[Path]:
-    paths = [write_robot(out_dir / ROBOT_USD.relative_to(ASSETS_DIR))]
+    paths = [
+        write_robot(out_dir / ROBOT_USD.relative_to(ASSETS_DIR)),
+        write_ground(out_dir / GROUND_USD.relative_to(ASSETS_DIR)),
+    ]
     for color in SPHERE_COLORS:
         paths.append(write_marker_sphere(color, out_dir / sphere_usd(color).relative_to(ASSETS_DIR)))
     return paths

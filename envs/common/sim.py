@@ -5,13 +5,11 @@ from __future__ import annotations
 from isaaclab.sim import SimulationCfg
 from isaaclab_newton.physics import MJWarpSolverCfg, NewtonCfg
 
-PHYSICS_DT = 1.0 / 120.0  # [s]
 
-
-def newton_sim_cfg(decimation: int, device: str = "cpu") -> SimulationCfg:
+def newton_sim_cfg(physics_dt: float, decimation: int, device: str = "cpu") -> SimulationCfg:
     """Newton + MuJoCo Warp with the implicit-fast integrator (the default Euler one blows up)."""
     return SimulationCfg(
-        dt=PHYSICS_DT,
+        dt=physics_dt,
         device=device,
         render_interval=decimation,
         physics=NewtonCfg(
