@@ -5,7 +5,7 @@ export UV_PYTHON_DOWNLOADS := never
 # Python 3.12 (Isaac Lab 3.0 needs it): $GOALNAV_PYTHON, else pyenv's newest 3.12, else python3.12 on PATH.
 PYENV_ROOT ?= $(HOME)/.pyenv
 PYTHON312 := $(or $(GOALNAV_PYTHON),$(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/3.12*/bin/python3.12))),$(shell command -v python3.12 2>/dev/null))
-UV := $(or $(shell command -v uv 2>/dev/null),$(HOME)/.local/bin/uv)
+UV := $(or $(shell command -v uv 2>/dev/null),"$(PYTHON312)" -m uv)
 PY := .venv/bin/python
 
 .PHONY: setup demo test lint format assets clean
@@ -14,8 +14,8 @@ setup: .venv/.synced
 
 .venv/.synced: pyproject.toml uv.lock
 	@test -n "$(PYTHON312)" || { echo "error: Python 3.12 not found. Install it (pyenv install 3.12) or set GOALNAV_PYTHON=/path/to/python3.12" >&2; exit 1; }
-	@test -x "$(UV)" || { echo "installing uv with $(PYTHON312) -m pip"; "$(PYTHON312)" -m pip install --user --quiet uv; }
-	"$(UV)" sync --frozen --python "$(PYTHON312)"
+	@$(UV) --version >/dev/null 2>&1 || { echo "installing uv with $(PYTHON312) -m pip"; "$(PYTHON312)" -m pip install --user --quiet uv; }
+	$(UV) sync --frozen --python "$(PYTHON312)"
 	@touch $@
 
 # The main job. Until the evaluation pipeline lands, a random-policy rollout in the arena.
