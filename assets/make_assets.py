@@ -163,6 +163,7 @@ def write_marker_sphere(color: str, path: Path | None = None) -> Path:
     anchor.CreateBody1Rel().SetTargets([body.GetPath()])
     # a tiny second body keeps it an articulation rather than a lone rigid body
     tip = _body(stage, "/Marker/tip", (0.0, 0.0, 0.0), 0.01)
+    UsdPhysics.MassAPI(tip).CreateDiagonalInertiaAttr(Gf.Vec3f(1e-6, 1e-6, 1e-6))
     joint = UsdPhysics.FixedJoint.Define(stage, "/Marker/tip_joint")
     joint.CreateBody0Rel().SetTargets([body.GetPath()])
     joint.CreateBody1Rel().SetTargets([tip.GetPath()])

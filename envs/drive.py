@@ -7,7 +7,6 @@ A smoke test of the whole simulator stack (physics, rendering, episodes) that ne
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -16,7 +15,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from envs.registry import add_env_args, env_cfg_from_args, launch
+from envs.cli import ArgumentParser, add_env_args, env_cfg_from_args
+from envs.registry import launch
 
 POLICIES = ("random", "forward", "spin")
 
@@ -46,14 +46,14 @@ def frame(obs: dict, env_id: int = 0, scale: int = 4) -> np.ndarray:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     add_env_args(parser, num_envs=4)
     parser.add_argument("--policy", choices=POLICIES, default="random")
     parser.add_argument("--steps", type=int, default=300, help="env steps (30 per simulated second)")
     parser.add_argument("--video", type=Path, default=None, help="write env 0's camera and goal image (.gif)")
     args = parser.parse_args(argv)
     if args.steps < 1:
-        parser.exit(2, f"{parser.prog}: error: --steps must be >= 1, got {args.steps}\n")
+        parser.error(f"--steps must be >= 1, got {args.steps}")
     cfg = env_cfg_from_args(parser, args, cameras=args.video is not None)
 
     frames, ended, successes = [], 0, 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import importlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -95,24 +94,3 @@ def launch(env: str, cfg) -> Iterator[gym.Env]:
 def open_env(env: str, num_envs: int = 16, device: str | None = None, **overrides: Any):
     """``with open_env("arena", 4) as env:`` builds the config and launches it."""
     return launch(env, make_env_cfg(env, num_envs, device, **overrides))
-
-
-def add_env_args(parser: argparse.ArgumentParser, num_envs: int = 16) -> None:
-    """--env, --layout, --num-envs, --device, --seed."""
-    parser.add_argument("--env", default="arena", help=f"one of: {', '.join(ENVS)} (default: arena)")
-    parser.add_argument("--layout", default=None, help="layout preset, e.g. paper or random for the arena")
-    parser.add_argument("--num-envs", type=int, default=num_envs, help=f"parallel envs (default: {num_envs})")
-    parser.add_argument(
-        "--device", default=None, help="cpu, cuda or cuda:N (default: cuda if available, else cpu)"
-    )
-    parser.add_argument("--seed", type=int, default=0, help="episode sampling seed (default: 0)")
-
-
-def env_cfg_from_args(parser: argparse.ArgumentParser, args: argparse.Namespace, **overrides: Any):
-    """make_env_cfg from parsed flags; bad input ends the program with a one-line error, no traceback."""
-    if args.layout is not None:
-        overrides["layout"] = args.layout
-    try:
-        return make_env_cfg(args.env, args.num_envs, args.device, seed=args.seed, **overrides)
-    except EnvConfigError as err:
-        parser.exit(2, f"{parser.prog}: error: {err}\n")

@@ -1,0 +1,1 @@
+"""Privileged experts (PPO on state) and demonstration collection."""

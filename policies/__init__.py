@@ -1,0 +1,1 @@
+"""Policies: one folder each, all behind the same interface (see policies/base.py)."""

@@ -21,6 +21,9 @@ class ArenaEnv(DirectRLEnv):
 
     def __init__(self, cfg: ArenaEnvCfg, render_mode: str | None = None, **kwargs):
         self._rng = np.random.default_rng(cfg.seed)
+        # Fixed episode sets: a callable env_id -> (episode id, layout.Episode) or None (then sample).
+        self.episode_source = None
+        self.episode_id = [-1] * cfg.scene.num_envs
         cfg.configure()
         super().__init__(cfg, render_mode, **kwargs)
         self.robot = self.scene["robot"]
@@ -113,16 +116,13 @@ class ArenaEnv(DirectRLEnv):
         self._log_finished_episodes(env_ids)
         super()._reset_idx(env_ids)
 
-        episodes = [
-            layout.sample_episode(
-                self._rng,
-                self.cfg.layout,
-                self.cfg.instruction_style,
-                ARENA_SIZE,
-                self.cfg.lateral_threshold_deg,
-            )
-            for _ in range(len(env_ids))
-        ]
+        episodes = []
+        for env_id in env_ids.tolist():
+            given = self.episode_source(env_id) if self.episode_source is not None else None
+            if given is None:
+                given = (-1, layout.sample_episode(self._rng, self.cfg.layout, ARENA_SIZE))
+            self.episode_id[env_id], episode = given
+            episodes.append(episode)
         origins = self.scene.env_origins[env_ids]
         spheres = torch.tensor(
             np.stack([e.sphere_xy for e in episodes]), dtype=torch.float32, device=self.device
@@ -134,7 +134,9 @@ class ArenaEnv(DirectRLEnv):
         self.sphere_xy[env_ids] = spheres
         self.target_index[env_ids] = torch.tensor([e.target for e in episodes], device=self.device)
         for i, env_id in enumerate(env_ids.tolist()):
-            self.instructions[env_id] = episodes[i].instruction
+            self.instructions[env_id] = episodes[i].instruction(
+                self.cfg.instruction_style, self.cfg.lateral_threshold_deg
+            )
 
         self.place_robot(env_ids, start, yaw, sync=False)
 
@@ -237,8 +239,8 @@ class ArenaEnv(DirectRLEnv):
         }
 
     def _privileged_state(self) -> torch.Tensor:
-        """Pose (x, y, cos, sin), target in the robot frame (x, y, dist), body velocity (v, w),
-        then the other four spheres in the robot frame (x, y each), in colour order."""
+        """Pose (x, y, cos, sin), target in the robot frame (x, y, distance, cos and sin of its bearing),
+        body velocity (v, w), then the other four spheres in the robot frame (x, y each), colour order."""
         pose = self.robot_pose()
         rel = kinematics.to_robot_frame(pose, self.sphere_xy)  # (N, 5, 2)
         idx = torch.arange(self.num_envs, device=self.device)
@@ -248,13 +250,15 @@ class ArenaEnv(DirectRLEnv):
         others = rel[is_other]
         vel_b = self.robot.data.root_link_lin_vel_b.torch[:, 0:1]
         yaw_rate = self.robot.data.root_link_ang_vel_b.torch[:, 2:3]
+        distance = torch.linalg.norm(target_rel, dim=-1, keepdim=True)
         return torch.cat(
             [
                 pose[:, :2],
                 torch.cos(pose[:, 2:3]),
                 torch.sin(pose[:, 2:3]),
                 target_rel,
-                torch.linalg.norm(target_rel, dim=-1, keepdim=True),
+                distance,
+                target_rel / distance.clamp_min(1e-6),  # cos and sin of the bearing to the target
                 vel_b,
                 yaw_rate,
                 others.view(self.num_envs, -1),
@@ -269,11 +273,14 @@ class ArenaEnv(DirectRLEnv):
             return
         self.extras["episode"] = {
             "env_ids": done.clone(),
+            "episode_id": torch.tensor([self.episode_id[i] for i in done.tolist()], dtype=torch.long),
             "success": self.success[done].clone(),
+            "timed_out": self.reset_time_outs[done].clone(),
             "steps": self.episode_length_buf[done].clone(),
             "path_length": self.path_length[done].clone(),
             "collisions": self.collisions[done].clone(),
             "final_distance": self.target_distance()[done],
+            "final_pose": self.robot_pose()[done],
             "start_distance": self.start_distance[done].clone(),
         }
         self.extras.setdefault("log", {})["Metrics/success_rate"] = self.success[done].float().mean()

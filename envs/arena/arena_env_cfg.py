@@ -21,7 +21,7 @@ WALL_THICKNESS = 0.05  # [m]
 WALL_HEIGHT = 0.25  # [m]
 SPHERE_RADIUS = 0.1  # [m], as written by assets/make_assets.py
 CAMERA_HEIGHT = BASE_HEIGHT + CAMERA_POS[2]  # [m] above the floor
-STATE_DIM = 17  # see ArenaEnv._privileged_state
+STATE_DIM = 19  # see ArenaEnv._privileged_state
 
 
 def _static_box(
@@ -133,7 +133,7 @@ class ArenaEnvCfg(DirectRLEnvCfg):
     rew_progress: float = 10.0
     """Per metre of distance to the target closed."""
     rew_success: float = 10.0
-    rew_collision: float = -0.5
+    rew_collision: float = -0.1
     """Per step in contact with a wall."""
     rew_time: float = -0.01
     """Per step."""

@@ -24,13 +24,33 @@ PAPER_START_X_RANGE = (-0.6, 0.6)
 
 @dataclass
 class Episode:
-    """One env's episode: where everything is, which sphere is the target, what the robot is told."""
+    """One env's episode: where the spheres and the robot are, and which sphere is the target."""
 
     sphere_xy: np.ndarray  # (5, 2), in COLORS order
     start_xy: np.ndarray  # (2,)
     start_yaw: float
     target: int  # index into COLORS
-    instruction: str
+
+    def instruction(self, style: str, lateral_threshold_deg: float) -> str:
+        cue = spatial_cue(self.start_xy, self.start_yaw, self.sphere_xy[self.target], lateral_threshold_deg)
+        return instruction_text(COLORS[self.target], style, cue)
+
+    def to_dict(self) -> dict:
+        return {
+            "sphere_xy": np.round(self.sphere_xy, 4).tolist(),
+            "start_xy": np.round(self.start_xy, 4).tolist(),
+            "start_yaw": round(float(self.start_yaw), 4),
+            "target": int(self.target),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Episode:
+        return cls(
+            np.asarray(d["sphere_xy"], float),
+            np.asarray(d["start_xy"], float),
+            float(d["start_yaw"]),
+            int(d["target"]),
+        )
 
 
 def spatial_cue(start_xy: np.ndarray, start_yaw: float, target_xy: np.ndarray, threshold_deg: float) -> str:
@@ -46,7 +66,9 @@ def spatial_cue(start_xy: np.ndarray, start_yaw: float, target_xy: np.ndarray, t
 def instruction_text(color: str, style: str, cue: str | None = None) -> str:
     if style == "color":
         return f"go to the {color} sphere"
-    return f"go to the {color} sphere {cue}"
+    if style == "spatial":
+        return f"go to the {color} sphere {cue}"
+    raise ValueError(f"unknown instruction style {style!r}; choose one of {', '.join(INSTRUCTION_STYLES)}")
 
 
 def _random_points(
@@ -76,14 +98,13 @@ def _random_points(
 def sample_episode(
     rng: np.random.Generator,
     layout: str,
-    instruction_style: str,
     arena_size: float,
-    lateral_threshold_deg: float,
+    target: int | None = None,
     min_sphere_spacing: float = 0.5,
     min_start_clearance: float = 0.6,
     wall_margin: float = 0.3,
 ) -> Episode:
-    """Draw one episode for the given layout preset."""
+    """Draw one episode for the given layout preset (the target too, unless given)."""
     if layout == "paper":
         spheres = np.array([(x, PAPER_SPHERE_Y) for x in PAPER_SPHERE_X])
         start = np.array([rng.uniform(*PAPER_START_X_RANGE), PAPER_START_Y])
@@ -94,9 +115,8 @@ def sample_episode(
     else:
         raise ValueError(f"unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)}")
     yaw = float(rng.uniform(-math.pi, math.pi))
-    target = int(rng.integers(len(COLORS)))
-    cue = spatial_cue(start, yaw, spheres[target], lateral_threshold_deg)
-    return Episode(spheres, start, yaw, target, instruction_text(COLORS[target], instruction_style, cue))
+    drawn = int(rng.integers(len(COLORS)))
+    return Episode(spheres, start, yaw, drawn if target is None else target)
 
 
 def goal_view_pose(target_xy: np.ndarray, start_xy: np.ndarray, distance: float) -> tuple[np.ndarray, float]:

@@ -1,0 +1,120 @@
+"""Evaluation outputs: episodes.csv, summary.json, results.md, plots and the video."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+
+from evaluation.metrics import EpisodeRecord
+
+TABLE_COLUMNS = [
+    ("policy", "policy", "{}"),
+    ("encoder", "encoder", "{}"),
+    ("episodes", "episodes", "{}"),
+    ("success_rate", "success", "{:.1%}"),
+    ("spl", "SPL", "{:.3f}"),
+    ("soft_spl", "SoftSPL", "{:.3f}"),
+    ("mean_steps_successful", "steps (succ.)", "{:.0f}"),
+    ("steps_ratio_vs_expert", "steps vs expert", "{:.2f}x"),
+    ("mean_path_length", "path (m)", "{:.2f}"),
+    ("mean_collisions", "collisions", "{:.2f}"),
+]
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def write_episodes_csv(path: Path, records: list[EpisodeRecord]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=EpisodeRecord.columns())
+        writer.writeheader()
+        writer.writerows(r.row() for r in records)
+    os.replace(tmp, path)
+
+
+def read_episodes_csv(path: Path) -> list[EpisodeRecord]:
+    casts = {
+        "episode_id": int,
+        "steps": int,
+        "collisions": int,
+        "success": lambda v: v == "True",
+        "timed_out": lambda v: v == "True",
+    }
+    with Path(path).open() as f:
+        rows = list(csv.DictReader(f))
+    kinds = {f: casts.get(f, float) for f in EpisodeRecord.columns() if f not in ("target", "instruction")}
+    return [EpisodeRecord(**{k: (kinds[k](v) if k in kinds else v) for k, v in row.items()}) for row in rows]
+
+
+def _cell(value, fmt: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return fmt.format(value)
+
+
+def markdown_table(summaries: list[dict]) -> str:
+    head = "| " + " | ".join(title for _, title, _ in TABLE_COLUMNS) + " |"
+    rule = "|" + "|".join(" --- " for _ in TABLE_COLUMNS) + "|"
+    rows = [
+        "| " + " | ".join(_cell(s.get(key), fmt) for key, _, fmt in TABLE_COLUMNS) + " |" for s in summaries
+    ]
+    return "\n".join([head, rule, *rows]) + "\n"
+
+
+def plot_success_by_target(records: list[EpisodeRecord], path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from evaluation.topdown import RGB
+
+    targets = list(dict.fromkeys(r.target for r in records))
+    rates = [np.mean([r.success for r in records if r.target == t]) for t in targets]
+    counts = [sum(r.target == t for r in records) for t in targets]
+    fig, ax = plt.subplots(figsize=(4.5, 3))
+    ax.bar(targets, rates, color=[np.array(RGB.get(t, (120, 120, 120))) / 255 for t in targets])
+    for i, (rate, n) in enumerate(zip(rates, counts, strict=True)):
+        ax.text(i, rate + 0.02, f"{rate:.0%}\n(n={n})", ha="center", fontsize=8)
+    ax.set_ylim(0, 1.2)
+    ax.set_ylabel("success rate")
+    ax.set_title("success by target")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def write_report(
+    out_dir: Path, summary: dict, result, episodes: list, plots: bool = True, fps: int = 30
+) -> list[Path]:
+    """Write everything for one policy on one episode set; returns the files written."""
+    from evaluation.topdown import plot_trajectories
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = [out_dir / "episodes.csv", out_dir / "summary.json", out_dir / "results.md"]
+    write_episodes_csv(written[0], result.records)
+    _atomic_write(written[1], json.dumps(summary, indent=2) + "\n")
+    title = f"# {summary['policy']} on {summary['env']} ({summary['layout']}, {summary['split']})\n\n"
+    note = "**Interrupted: partial results.**\n\n" if summary.get("interrupted") else ""
+    _atomic_write(written[2], title + note + markdown_table([summary]))
+    if plots and result.records:
+        written.append(
+            plot_trajectories(result.trajectories, episodes, result.records, out_dir / "trajectories.png")
+        )
+        written.append(plot_success_by_target(result.records, out_dir / "success_by_target.png"))
+    if result.frames:
+        import imageio.v2 as imageio
+
+        written.append(out_dir / "video.gif")
+        imageio.mimsave(written[-1], result.frames, duration=1000 / fps, loop=0)
+    return written

@@ -1,0 +1,125 @@
+"""Evaluate a policy in closed loop on a fixed episode set and write its results.
+
+    python evaluation/run.py --policy expert --env arena [--split test] [--episodes N] [--video]
+
+Writes episodes.csv, summary.json, results.md and plots to --out (default results/<env>/<policy>).
+Ctrl-C writes the partial results collected so far.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from envs.cli import ArgumentParser, add_env_args, env_cfg_from_args
+from envs.registry import launch
+from evaluation.episodes import SPLITS, load_episode_set
+from evaluation.metrics import steps_ratio, summarize
+from evaluation.report import read_episodes_csv, write_report
+from policies.registry import (
+    NEEDS_CAMERAS,
+    POLICY_KINDS,
+    MissingCheckpointError,
+    make_policy,
+    resolve_checkpoint,
+    train_command,
+)
+
+PROFILES = ("quick", "paper")
+
+
+def expert_comparison(out_dir: Path, summary: dict, records: list) -> dict:
+    """steps_ratio_vs_expert from the expert's results on the same episode set, when they exist."""
+    expert_dir = out_dir.parent / "expert"
+    if summary["policy"] == "expert" or not (expert_dir / "summary.json").exists():
+        return {}
+    expert_summary = json.loads((expert_dir / "summary.json").read_text())
+    if (expert_summary.get("layout"), expert_summary.get("split")) != (summary["layout"], summary["split"]):
+        return {}
+    ratio, pairs = steps_ratio(records, read_episodes_csv(expert_dir / "episodes.csv"))
+    return {"steps_ratio_vs_expert": ratio, "steps_ratio_pairs": pairs}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--policy", choices=POLICY_KINDS, required=True)
+    add_env_args(parser, num_envs=16)
+    parser.add_argument("--checkpoint", type=Path, default=None, help="checkpoint file or run directory")
+    parser.add_argument("--split", choices=sorted(SPLITS), default="test")
+    parser.add_argument(
+        "--episodes", type=int, default=None, help="evaluate only the first N episodes of the set"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=None, help="results directory (default: results/<env>/<policy>)"
+    )
+    parser.add_argument(
+        "--video", action="store_true", help="record env 0's first episodes (camera | goal | map)"
+    )
+    parser.add_argument("--no-plots", action="store_true")
+    parser.add_argument(
+        "--train-missing", action="store_true", help="train the policy first if its checkpoint is missing"
+    )
+    parser.add_argument(
+        "--profile", choices=PROFILES, default="quick", help="training scale for --train-missing"
+    )
+    parser.add_argument("--viz", default="none", help="live viewer (not available yet; 'none')")
+    args = parser.parse_args(argv)
+    if args.viz != "none":
+        parser.error(f"--viz {args.viz!r} is not available yet; use --video to record rollouts")
+    if args.episodes is not None and args.episodes < 1:
+        parser.error(f"--episodes must be >= 1, got {args.episodes}")
+    args.layout = args.layout or "paper"
+    cfg = env_cfg_from_args(parser, args, cameras=NEEDS_CAMERAS[args.policy] or args.video)
+
+    try:
+        checkpoint = resolve_checkpoint(args.policy, args.env, args.checkpoint)
+    except MissingCheckpointError as err:
+        if not args.train_missing:
+            parser.error(f"{err}")
+        command = [
+            sys.executable,
+            *train_command(args.policy, args.env)[1:],
+            "--profile",
+            "quick" if args.profile == "quick" else "gpu",
+        ]
+        print(f"training the missing {args.policy}: {' '.join(command)}")
+        subprocess.run(command, check=True)  # its own process: one simulation per process
+        checkpoint = resolve_checkpoint(args.policy, args.env, args.checkpoint)
+
+    episodes = load_episode_set(args.env, args.layout, args.split)[: args.episodes]
+    out_dir = args.out or Path("results") / args.env / args.policy
+    from evaluation.rollout import evaluate
+
+    start = time.perf_counter()
+    with launch(args.env, cfg) as env:
+        policy = make_policy(args.policy, args.env, checkpoint, cfg.scene.num_envs, cfg.sim.device, args.seed)
+        result = evaluate(env, policy, episodes, seed=args.seed, video_episodes=3 if args.video else 0)
+    summary = {
+        "policy": args.policy,
+        "env": args.env,
+        "layout": args.layout,
+        "split": args.split,
+        "checkpoint": str(checkpoint) if checkpoint else None,
+        "encoder": getattr(policy, "encoder", None),
+        "instruction_style": cfg.instruction_style,
+        "num_envs": cfg.scene.num_envs,
+        "device": cfg.sim.device,
+        "seed": args.seed,
+        "episodes_requested": len(episodes),
+        "interrupted": result.interrupted,
+        "wall_seconds": round(time.perf_counter() - start, 1),
+        **summarize(result.records),
+    }
+    summary.update(expert_comparison(out_dir, summary, result.records))
+    written = write_report(out_dir, summary, result, episodes, plots=not args.no_plots)
+    print(f"{args.policy} on {args.env}/{args.layout}/{args.split}: success {summary.get('success_rate', 0):.1%} over "
+          f"{summary['episodes']} episodes, SPL {summary.get('spl', 0):.3f}")  # fmt: skip
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 130 if result.interrupted else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

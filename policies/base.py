@@ -1,0 +1,19 @@
+"""The interface every policy offers the evaluator: batched, stateless across episodes unless reset."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import torch
+
+
+class Policy(Protocol):
+    """Acts on a batch of envs. ``obs`` is the env's observation dict (``policy``, ``rgb``, ``goal_rgb``)
+    plus ``instruction`` (list of str); actions are wheel commands in [-1, 1], shape (num_envs, 2)."""
+
+    kind: str
+
+    def reset(self, env_ids: torch.Tensor) -> None:
+        """Forget any per-episode memory of these envs (their episodes just ended)."""
+
+    def act(self, obs: dict) -> torch.Tensor: ...
