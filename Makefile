@@ -8,7 +8,7 @@ PYTHON312 := $(or $(GOALNAV_PYTHON),$(lastword $(sort $(wildcard $(PYENV_ROOT)/v
 UV := $(or $(shell command -v uv 2>/dev/null),"$(PYTHON312)" -m uv)
 PY := .venv/bin/python
 
-.PHONY: setup demo test lint format assets clean
+.PHONY: setup demo drive test lint format assets clean
 
 setup: .venv/.synced
 
@@ -18,9 +18,29 @@ setup: .venv/.synced
 	$(UV) sync --frozen --python "$(PYTHON312)"
 	@touch $@
 
-# The main job. Until the evaluation pipeline lands, a random-policy rollout in the arena.
-demo: setup
-	$(PY) envs/drive.py --env arena --policy random --num-envs 4 --steps 300 --video results/demo/arena_random.gif
+# The main job at the quick (CPU) scale: train what is missing, evaluate on the fixed test episodes,
+# print the comparison table. Each stage writes files, so an interrupted demo resumes where it stopped.
+ENV ?= arena
+EVAL := --env $(ENV) --split test --num-envs 50
+
+demo: setup results/$(ENV)/comparison.md
+	@cat results/$(ENV)/comparison.md
+
+runs/$(ENV)/expert/expert.zip:
+	$(PY) experts/train.py --env $(ENV) --profile quick
+
+results/$(ENV)/expert/summary.json: runs/$(ENV)/expert/expert.zip
+	$(PY) evaluation/run.py --policy expert $(EVAL) --video
+
+results/$(ENV)/random/summary.json:
+	$(PY) evaluation/run.py --policy random $(EVAL)
+
+results/$(ENV)/comparison.md: results/$(ENV)/expert/summary.json results/$(ENV)/random/summary.json
+	$(PY) evaluation/compare.py results/$(ENV) --out $@
+
+# Drive the robot with a scripted policy and save what its camera sees.
+drive: setup
+	$(PY) envs/drive.py --env $(ENV) --policy random --num-envs 4 --steps 300 --video results/drive/$(ENV)_random.gif
 
 test: setup
 	$(PY) -m pytest
@@ -38,4 +58,4 @@ assets: setup
 	$(PY) assets/make_assets.py
 
 clean:
-	rm -rf .venv results/demo .pytest_cache .ruff_cache
+	rm -rf .venv .pytest_cache .ruff_cache  # runs/ and results/ are kept: delete them yourself

@@ -20,7 +20,7 @@ class EnvSpec:
 
 
 ENVS: dict[str, EnvSpec] = {
-    "arena": EnvSpec("GoalNav-Arena", ("paper", "random")),
+    "arena": EnvSpec("GoalNav-Arena", ("paper", "random", "mixed")),
 }
 
 

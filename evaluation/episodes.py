@@ -18,6 +18,7 @@ from envs.arena.arena_env_cfg import ARENA_SIZE
 
 EPISODES_DIR = Path(__file__).resolve().parents[1] / "assets" / "episodes"
 SPLITS = {"val": (1_000, 50), "test": (2_000, 100)}  # split -> (seed, number of episodes)
+EVAL_LAYOUTS = ("paper", "random")
 
 
 def episode_set_path(env: str, layout_name: str, split: str) -> Path:
@@ -71,6 +72,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--env", default="arena", choices=["arena"])
     args = parser.parse_args()
-    for layout_name in layout.LAYOUTS:
+    for layout_name in EVAL_LAYOUTS:
         for split in SPLITS:
             print(f"wrote {write_episode_set(args.env, layout_name, split)}")

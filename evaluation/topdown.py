@@ -22,10 +22,11 @@ def topdown_frame(sphere_xy: np.ndarray, target: int, trajectory: np.ndarray, si
     """(size, size, 3) uint8: floor, spheres (target ringed), the path so far and the robot's heading."""
     img = np.full((size, size, 3), 235, np.uint8)
     half = ARENA_SIZE / 2
-    to_px = lambda xy: (
-        (np.asarray(xy)[..., 0] + half) / ARENA_SIZE * (size - 1),
-        (half - np.asarray(xy)[..., 1]) / ARENA_SIZE * (size - 1),
-    )  # noqa: E731
+
+    def to_px(xy):  # arena metres -> pixel column, row
+        xy = np.asarray(xy)
+        return (xy[..., 0] + half) / ARENA_SIZE * (size - 1), (half - xy[..., 1]) / ARENA_SIZE * (size - 1)
+
     yy, xx = np.mgrid[0:size, 0:size]
     radius = SPHERE_RADIUS / ARENA_SIZE * size
     for k, xy in enumerate(sphere_xy):

@@ -66,8 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     run_dir = args.out or Path("runs") / args.env / "expert"
     # no cameras while training; final observations are needed to bootstrap truncated episodes.
-    # The random layout (unless --layout says otherwise) covers the paper layout's configurations.
-    args.layout = args.layout or "random"
+    # Half paper, half random layouts (unless --layout says otherwise): the paper layout's tight row
+    # of spheres needs its own practice, the random one teaches the general skill.
+    args.layout = args.layout or "mixed"
     cfg = env_cfg_from_args(parser, args, cameras=False, compute_final_obs=True)
     ppo_kwargs, total = load_ppo_cfg(args.env, args.profile, cfg.scene.num_envs, cfg.sim.device)
     total = args.timesteps or total

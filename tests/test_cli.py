@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
     ("args", "names"),
     [
         (["--env", "mars"], "arena"),
-        (["--layout", "circle"], "paper, random"),
+        (["--layout", "circle"], "paper, random, mixed"),
         (["--num-envs", "0"], ">= 1"),
         (["--device", "cuda:7"], "cpu"),
         (["--device", "tpu"], "'cpu', 'cuda' or 'cuda:N'"),

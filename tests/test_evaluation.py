@@ -54,12 +54,25 @@ def test_every_episode_is_counted_exactly_once(paper_arena, tmp_path):
     for r in result.records:
         assert r.target == ["red", "green", "blue", "yellow", "magenta"][episodes[r.episode_id].target]
         assert r.success and r.steps < 400 and r.path_length >= r.shortest_path - 0.05
-    summary = {"policy": "steer", "env": "arena", "layout": "paper", "split": "val", **summarize(result.records)}
+    summary = {
+        "policy": "steer",
+        "env": "arena",
+        "layout": "paper",
+        "split": "val",
+        **summarize(result.records),
+    }
     assert summary["success_rate"] == 1.0 and 0.5 < summary["spl"] <= 1.0
 
     written = write_report(tmp_path, summary, result, episodes)
     names = {p.name for p in written}
-    assert {"episodes.csv", "summary.json", "results.md", "trajectories.png", "success_by_target.png", "video.gif"} <= names
+    assert {
+        "episodes.csv",
+        "summary.json",
+        "results.md",
+        "trajectories.png",
+        "success_by_target.png",
+        "video.gif",
+    } <= names
     assert read_episodes_csv(tmp_path / "episodes.csv") == result.records
     assert json.loads((tmp_path / "summary.json").read_text())["episodes"] == 7
     assert "| steer |" in (tmp_path / "results.md").read_text()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 COLORS = ("red", "green", "blue", "yellow", "magenta")
-LAYOUTS = ("paper", "random")
+LAYOUTS = ("paper", "random", "mixed")  # mixed: paper or random, even odds per episode
 INSTRUCTION_STYLES = ("color", "spatial")
 
 # the published study: spheres in a row along the far wall, the robot near the opposite side
@@ -105,6 +105,8 @@ def sample_episode(
     wall_margin: float = 0.3,
 ) -> Episode:
     """Draw one episode for the given layout preset (the target too, unless given)."""
+    if layout == "mixed":
+        layout = LAYOUTS[int(rng.integers(2))]
     if layout == "paper":
         spheres = np.array([(x, PAPER_SPHERE_Y) for x in PAPER_SPHERE_X])
         start = np.array([rng.uniform(*PAPER_START_X_RANGE), PAPER_START_Y])
