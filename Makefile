@@ -36,7 +36,7 @@ results/$(ENV)/random/summary.json:
 	$(PY) evaluation/run.py --policy random $(EVAL)
 
 results/$(ENV)/comparison.md: results/$(ENV)/expert/summary.json results/$(ENV)/random/summary.json
-	$(PY) evaluation/compare.py results/$(ENV) --out $@
+	$(PY) evaluation/compare.py results/$(ENV) --out $@ > /dev/null
 
 # Drive the robot with a scripted policy and save what its camera sees.
 drive: setup
