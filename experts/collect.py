@@ -1,0 +1,159 @@
+"""Collect expert demonstrations with cameras, one HDF5 file per episode; resumes where it stopped.
+
+    python experts/collect.py --env arena --episodes 200 [--checkpoint runs/arena/expert] [--out DIR]
+    python experts/collect.py --summary data/arena/demos
+
+Per step: rgb, goal image, privileged state, the clean expert action (the label), the executed
+action (with optional DART noise), robot pose, goal pose, target, geodesic distance and
+shortest-path waypoints; the instruction is an attribute of each episode.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from envs.cli import ArgumentParser, add_env_args, env_cfg_from_args
+from envs.registry import launch
+from experts import dataset, expert_zip
+
+NUM_WAYPOINTS = 8
+
+
+class EpisodeBuffer:
+    """Per-env lists of per-step arrays, turned into one episode's data when it ends."""
+
+    def __init__(self):
+        self.steps: list[dict] = []
+
+    def add(self, step: dict) -> None:
+        self.steps.append(step)
+
+    def episode_data(self) -> dict:
+        stack = lambda key: np.stack([s[key] for s in self.steps])  # noqa: E731
+        return {
+            "actions": stack("action"),
+            "executed_actions": stack("executed_action"),
+            "obs": {"rgb": stack("rgb"), "goal_rgb": stack("goal_rgb"), "policy": stack("state")},
+            "labels": {
+                k: stack(k)
+                for k in ("robot_pose", "goal_pose", "target_xy", "geodesic_distance", "path_waypoints")
+            },
+        }
+
+
+def collect(env, model, out_dir: Path, env_name: str, episodes: int, start_index: int, seed: int,
+            action_noise: float, keep_all: bool) -> int:  # fmt: skip
+    """Run the expert in every env until `episodes` more episodes are written; returns how many were."""
+    u = env.unwrapped
+    generator = torch.Generator().manual_seed(seed)
+    obs, _ = env.reset(seed=seed)
+    buffers = [EpisodeBuffer() for _ in range(u.num_envs)]
+    instructions, targets = list(u.instructions), u.target_index.tolist()  # of the episodes under way
+    written, index = 0, start_index
+    bar = tqdm(total=episodes, desc=f"collecting {env_name}", unit="ep")
+    while written < episodes:
+        labels = {k: v.cpu().numpy() for k, v in u.privileged_labels(NUM_WAYPOINTS).items()}
+        with torch.no_grad():
+            clean = model.policy._predict(obs["policy"], deterministic=True).clamp(-1, 1)
+        executed = (clean + action_noise * torch.randn(clean.shape, generator=generator)).clamp(-1, 1)
+        for i, buffer in enumerate(buffers):
+            buffer.add(
+                {
+                    "rgb": obs["rgb"][i].cpu().numpy(),
+                    "goal_rgb": obs["goal_rgb"][i].cpu().numpy(),
+                    "state": obs["policy"][i].cpu().numpy(),
+                    "action": clean[i].cpu().numpy(),
+                    "executed_action": executed[i].cpu().numpy(),
+                    **{k: v[i] for k, v in labels.items()},
+                }
+            )
+        obs, _, _, _, extras = env.step(executed)
+        ended = extras.get("episode")
+        if ended is None:
+            continue
+        for j, env_id in enumerate(ended["env_ids"].tolist()):
+            success = bool(ended["success"][j])
+            if (success or keep_all) and written < episodes:
+                attrs = {"instruction": instructions[env_id], "target": targets[env_id],
+                         "episode_index": index, "action_noise": action_noise, "layout": u.cfg.layout}  # fmt: skip
+                data = buffers[env_id].episode_data()
+                dataset.write_episode(
+                    dataset.episode_path(out_dir, index), env_name, data, attrs, seed, success
+                )
+                index, written = index + 1, written + 1
+                bar.update(1)
+            buffers[env_id] = EpisodeBuffer()
+            instructions[env_id], targets[env_id] = u.instructions[env_id], int(u.target_index[env_id])
+    bar.close()
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
+    add_env_args(parser, num_envs=16)
+    parser.add_argument("--episodes", type=int, default=100, help="episodes the dataset should hold")
+    parser.add_argument(
+        "--checkpoint", type=Path, default=None, help="expert zip or run dir (default: runs/<env>/expert)"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=None, help="dataset directory (default: data/<env>/demos)"
+    )
+    parser.add_argument(
+        "--action-noise", type=float, default=0.0, help="DART: std of noise on executed actions"
+    )
+    parser.add_argument("--keep-all", action="store_true", help="keep failed episodes too")
+    parser.add_argument(
+        "--camera-size", type=int, default=None, help="square camera resolution (default: the env's)"
+    )
+    parser.add_argument(
+        "--summary", type=Path, default=None, metavar="DIR", help="print a dataset's summary and exit"
+    )
+    args = parser.parse_args(argv)
+    try:
+        if args.summary is not None:
+            print(dataset.summarize_dataset(args.summary).text())
+            return 0
+        if args.episodes < 1:
+            parser.error(f"--episodes must be >= 1, got {args.episodes}")
+        out_dir = args.out or Path("data") / args.env / "demos"
+        checkpoint = args.checkpoint or Path("runs") / args.env / "expert"
+        meta = expert_zip.read_metadata(checkpoint, args.env)
+        have = dataset.check_dataset_env(out_dir, args.env)
+    except (dataset.DatasetError, expert_zip.ExpertCheckpointError) as err:
+        parser.error(str(err))
+    if have >= args.episodes:
+        print(f"{out_dir} already holds {have} episodes; nothing to do")
+        return 0
+    sizes = {"camera_width": args.camera_size, "camera_height": args.camera_size} if args.camera_size else {}
+    args.layout = args.layout or meta.get("env_cfg", {}).get("layout", "paper")
+    if args.layout == "mixed":
+        args.layout = "paper"  # the study's demonstrations come from the paper layout
+    cfg = env_cfg_from_args(parser, args, cameras=True, **sizes)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model = expert_zip.load_model(checkpoint, args.env, device=cfg.sim.device)
+    start = time.perf_counter()
+    with launch(args.env, cfg) as env:
+        try:
+            written = collect(env, model, out_dir, args.env, args.episodes - have, have, args.seed + have,
+                              args.action_noise, args.keep_all)  # fmt: skip
+        except KeyboardInterrupt:
+            written = len(dataset.episode_files(out_dir)) - have
+            print(f"\ninterrupted: {have + written} episodes are safe in {out_dir}; run again to resume")
+            return 130
+        except dataset.DatasetError as err:
+            print(f"{parser.prog}: error: {err}", file=sys.stderr)
+            return 1
+    elapsed = time.perf_counter() - start
+    print(f"wrote {written} episodes to {out_dir} in {elapsed:.0f} s ({written / elapsed:.2f} episodes/s)")
+    print(dataset.summarize_dataset(out_dir).text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

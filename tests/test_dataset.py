@@ -1,0 +1,84 @@
+"""Demonstration datasets: round trip, Isaac Lab compatibility, env checks, atomic writes."""
+
+from __future__ import annotations
+
+import errno
+
+import numpy as np
+import pytest
+
+from experts import dataset
+
+
+def fake_episode(steps: int = 5, seed: int = 0) -> dict:
+    rng = np.random.default_rng(seed)
+    return {
+        "actions": rng.uniform(-1, 1, (steps, 2)).astype(np.float32),
+        "executed_actions": rng.uniform(-1, 1, (steps, 2)).astype(np.float32),
+        "obs": {
+            "rgb": rng.integers(0, 255, (steps, 8, 8, 3), dtype=np.uint8),
+            "goal_rgb": rng.integers(0, 255, (steps, 8, 8, 3), dtype=np.uint8),
+            "policy": rng.normal(size=(steps, 19)).astype(np.float32),
+        },
+        "labels": {
+            "robot_pose": rng.normal(size=(steps, 3)).astype(np.float32),
+            "goal_pose": rng.normal(size=(steps, 3)).astype(np.float32),
+            "geodesic_distance": rng.uniform(0, 3, steps).astype(np.float32),
+            "path_waypoints": rng.normal(size=(steps, 8, 2)).astype(np.float32),
+        },
+    }
+
+
+def test_episode_round_trips_and_reads_with_isaac_lab(tmp_path):
+    from isaaclab.utils.datasets import HDF5DatasetFileHandler
+
+    data = fake_episode()
+    path = dataset.write_episode(dataset.episode_path(tmp_path, 3), "arena", data, {"instruction": "go to the red sphere"}, 7, True)
+    assert path.name == "episode_000003.hdf5" and not list(tmp_path.glob("*.tmp*"))
+    back, attrs = dataset.read_episode(path)
+    np.testing.assert_array_equal(back["obs"]["rgb"], data["obs"]["rgb"])
+    np.testing.assert_allclose(back["labels"]["path_waypoints"], data["labels"]["path_waypoints"])
+    assert attrs["instruction"] == "go to the red sphere" and attrs["success"] and attrs["seed"] == 7
+    handler = HDF5DatasetFileHandler()
+    handler.open(str(path))
+    episode = handler.load_episode("demo_0", device="cpu")
+    assert handler.get_env_name() == "arena" and episode.success
+    assert episode.data["actions"].shape == (5, 2)
+    handler.close()
+
+
+def test_summary_counts_episodes_steps_and_actions(tmp_path):
+    for i in range(3):
+        dataset.write_episode(dataset.episode_path(tmp_path, i), "arena", fake_episode(4 + i, i), {}, i, i != 1)
+    s = dataset.summarize_dataset(tmp_path)
+    assert (s.episodes, s.steps) == (3, 15) and s.success_rate == pytest.approx(2 / 3)
+    assert sum(s.action_histogram["left"]) == 15 and s.bytes_on_disk > 0
+    assert "episodes      3" in s.text()
+
+
+def test_a_dataset_from_another_env_is_refused(tmp_path):
+    dataset.write_episode(dataset.episode_path(tmp_path, 0), "rooms", fake_episode(), {}, 0, True)
+    with pytest.raises(dataset.DatasetError, match="'rooms', not 'arena'"):
+        dataset.check_dataset_env(tmp_path, "arena")
+    assert dataset.check_dataset_env(tmp_path, "rooms") == 1
+
+
+def test_a_full_disk_loses_no_written_episode(tmp_path, monkeypatch):
+    first = dataset.write_episode(dataset.episode_path(tmp_path, 0), "arena", fake_episode(), {}, 0, True)
+    before = first.read_bytes()
+
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("os.replace", disk_full)
+    with pytest.raises(dataset.DatasetError, match="disk full"):
+        dataset.write_episode(dataset.episode_path(tmp_path, 1), "arena", fake_episode(), {}, 1, True)
+    assert dataset.episode_files(tmp_path) == [first] and first.read_bytes() == before
+    assert not list(tmp_path.glob("*.tmp*"))
+
+
+def test_unreadable_episode_gives_a_clear_error(tmp_path):
+    bad = tmp_path / "episode_000000.hdf5"
+    bad.write_bytes(b"garbage")
+    with pytest.raises(dataset.DatasetError, match="not a readable goalnav episode"):
+        dataset.read_episode(bad)
