@@ -47,7 +47,7 @@ class EpisodeBuffer:
         }
 
 
-def collect(env, model, out_dir: Path, env_name: str, episodes: int, start_index: int, seed: int,
+def collect(env, expert, out_dir: Path, env_name: str, episodes: int, start_index: int, seed: int,
             action_noise: float, keep_all: bool) -> int:  # fmt: skip
     """Run the expert in every env until `episodes` more episodes are written; returns how many were."""
     u = env.unwrapped
@@ -59,8 +59,7 @@ def collect(env, model, out_dir: Path, env_name: str, episodes: int, start_index
     bar = tqdm(total=episodes, desc=f"collecting {env_name}", unit="ep")
     while written < episodes:
         labels = {k: v.cpu().numpy() for k, v in u.privileged_labels(NUM_WAYPOINTS).items()}
-        with torch.no_grad():
-            clean = model.policy._predict(obs["policy"], deterministic=True).clamp(-1, 1)
+        clean = expert(obs["policy"])
         executed = (clean + action_noise * torch.randn(clean.shape, generator=generator)).clamp(-1, 1)
         for i, buffer in enumerate(buffers):
             buffer.add(
@@ -123,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--episodes must be >= 1, got {args.episodes}")
         out_dir = args.out or Path("data") / args.env / "demos"
         checkpoint = args.checkpoint or Path("runs") / args.env / "expert"
-        meta = expert_zip.read_metadata(checkpoint, args.env)
+        meta = expert_zip.Expert(checkpoint, args.env).metadata  # fails early on a bad checkpoint
         have = dataset.check_dataset_env(out_dir, args.env)
     except (dataset.DatasetError, expert_zip.ExpertCheckpointError) as err:
         parser.error(str(err))
@@ -136,11 +135,11 @@ def main(argv: list[str] | None = None) -> int:
         args.layout = "paper"  # the study's demonstrations come from the paper layout
     cfg = env_cfg_from_args(parser, args, cameras=True, **sizes)
     out_dir.mkdir(parents=True, exist_ok=True)
-    model = expert_zip.load_model(checkpoint, args.env, device=cfg.sim.device)
+    expert = expert_zip.Expert(checkpoint, args.env, device=cfg.sim.device)
     start = time.perf_counter()
     with launch(args.env, cfg) as env:
         try:
-            written = collect(env, model, out_dir, args.env, args.episodes - have, have, args.seed + have,
+            written = collect(env, expert, out_dir, args.env, args.episodes - have, have, args.seed + have,
                               args.action_noise, args.keep_all)  # fmt: skip
         except KeyboardInterrupt:
             written = len(dataset.episode_files(out_dir)) - have

@@ -7,6 +7,8 @@ import os
 import zipfile
 from pathlib import Path
 
+import torch
+
 FILENAME = "expert.zip"
 META = "goalnav.json"
 
@@ -59,3 +61,24 @@ def load_model(path: Path, env: str | None = None, device: str = "cpu"):
 
     read_metadata(path, env)
     return PPO.load(resolve(path), device=device)
+
+
+class Expert:
+    """A trained expert: privileged state (N, D) -> deterministic wheel commands (N, 2) in [-1, 1]."""
+
+    def __init__(self, path: Path, env: str | None = None, device: str = "cpu"):
+        from experts import actions
+
+        self.metadata = read_metadata(path, env)
+        if self.metadata.get("action_transform") != actions.NAME:
+            raise ExpertCheckpointError(
+                f"{resolve(path)} predates the forward-driving expert; retrain it with experts/train.py"
+            )
+        self.model = load_model(path, env, device)
+        self.device = device
+        self._to_wheels = actions.to_wheels
+
+    @torch.no_grad()
+    def __call__(self, state: torch.Tensor) -> torch.Tensor:
+        u = self.model.policy._predict(state.to(self.device), deterministic=True)
+        return self._to_wheels(u)

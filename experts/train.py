@@ -8,6 +8,7 @@ checkpoint when run again. Writes ``expert.zip``: the SB3 model with goalnav's m
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -17,7 +18,7 @@ from stable_baselines3.common.callbacks import BaseCallback, CallbackList, Check
 
 from envs.cli import ArgumentParser, add_env_args, env_cfg_from_args
 from envs.registry import launch
-from experts import expert_zip
+from experts import actions, expert_zip
 from experts.ppo_cfg import PROFILES, load_ppo_cfg
 
 
@@ -62,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         "--profile", choices=sorted(PROFILES), default="quick", help="training budget (default: quick)"
     )
     parser.add_argument("--timesteps", type=int, default=None, help="override the profile's total env steps")
-    parser.add_argument("--fresh", action="store_true", help="ignore existing checkpoints and start over")
+    parser.add_argument("--fresh", action="store_true", help="delete existing checkpoints and start over")
     args = parser.parse_args(argv)
     run_dir = args.out or Path("runs") / args.env / "expert"
     # no cameras while training; final observations are needed to bootstrap truncated episodes.
@@ -76,9 +77,11 @@ def main(argv: list[str] | None = None) -> int:
     from isaaclab_rl.sb3 import Sb3VecEnvWrapper
     from stable_baselines3 import PPO
 
+    if args.fresh and (run_dir / "checkpoints").exists():
+        shutil.rmtree(run_dir / "checkpoints")
     run_dir.mkdir(parents=True, exist_ok=True)
     with launch(args.env, cfg) as env:
-        vec_env = Sb3VecEnvWrapper(env)
+        vec_env = actions.ForwardDriveVecEnv(Sb3VecEnvWrapper(env))
         resume = None if args.fresh else newest_checkpoint(run_dir)
         if resume is not None:
             model = PPO.load(
@@ -110,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         "env": args.env,
         "algorithm": "PPO (stable-baselines3)",
         "observation": "policy (privileged state)",
+        "action_transform": actions.NAME,
         "profile": args.profile,
         "timesteps": int(model.num_timesteps),
         "num_envs": cfg.scene.num_envs,

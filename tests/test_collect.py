@@ -11,13 +11,12 @@ from experts.collect import collect
 
 
 class SteeringModel:
-    """Looks like an SB3 model to collect(): model.policy._predict(state) -> actions."""
+    """Stands in for experts.expert_zip.Expert: state -> wheel commands."""
 
     def __init__(self, interrupt_after: int | None = None):
-        self.policy = self
         self.calls, self.interrupt_after = 0, interrupt_after
 
-    def _predict(self, state, deterministic=True):
+    def __call__(self, state):
         self.calls += 1
         if self.interrupt_after is not None and self.calls > self.interrupt_after:
             raise KeyboardInterrupt
@@ -48,7 +47,10 @@ def test_collection_records_every_field_and_resumes_after_interruption(paper_are
     steps = len(data["actions"])
     h, w = paper_arena.cfg.camera_height, paper_arena.cfg.camera_width
     assert data["obs"]["rgb"].shape == (steps, h, w, 3) and data["obs"]["goal_rgb"].shape == (steps, h, w, 3)
-    assert data["labels"]["path_waypoints"].shape == (steps, 8, 2) and data["labels"]["robot_pose"].shape == (steps, 3)
+    assert data["labels"]["path_waypoints"].shape == (steps, 8, 2) and data["labels"]["robot_pose"].shape == (
+        steps,
+        3,
+    )
     assert attrs["success"] and attrs["instruction"].startswith("go to the ")
     # the goal image is constant within an episode; the geodesic distance shrinks to the success radius
     assert (data["obs"]["goal_rgb"] == data["obs"]["goal_rgb"][0]).all()

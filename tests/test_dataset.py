@@ -33,7 +33,9 @@ def test_episode_round_trips_and_reads_with_isaac_lab(tmp_path):
     from isaaclab.utils.datasets import HDF5DatasetFileHandler
 
     data = fake_episode()
-    path = dataset.write_episode(dataset.episode_path(tmp_path, 3), "arena", data, {"instruction": "go to the red sphere"}, 7, True)
+    path = dataset.write_episode(
+        dataset.episode_path(tmp_path, 3), "arena", data, {"instruction": "go to the red sphere"}, 7, True
+    )
     assert path.name == "episode_000003.hdf5" and not list(tmp_path.glob("*.tmp*"))
     back, attrs = dataset.read_episode(path)
     np.testing.assert_array_equal(back["obs"]["rgb"], data["obs"]["rgb"])
@@ -49,7 +51,9 @@ def test_episode_round_trips_and_reads_with_isaac_lab(tmp_path):
 
 def test_summary_counts_episodes_steps_and_actions(tmp_path):
     for i in range(3):
-        dataset.write_episode(dataset.episode_path(tmp_path, i), "arena", fake_episode(4 + i, i), {}, i, i != 1)
+        dataset.write_episode(
+            dataset.episode_path(tmp_path, i), "arena", fake_episode(4 + i, i), {}, i, i != 1
+        )
     s = dataset.summarize_dataset(tmp_path)
     assert (s.episodes, s.steps) == (3, 15) and s.success_rate == pytest.approx(2 / 3)
     assert sum(s.action_histogram["left"]) == 15 and s.bytes_on_disk > 0

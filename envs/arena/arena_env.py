@@ -89,12 +89,10 @@ class ArenaEnv(DirectRLEnv):
         distance = self.target_distance()
         progress = self._prev_distance - distance
         self._prev_distance = distance
-        backward_speed = (-self.robot.data.root_link_lin_vel_b.torch[:, 0]).clamp_min(0.0)
         reward = (
             self.cfg.rew_progress * progress
             + self.cfg.rew_success * self.success.float()
             + self.cfg.rew_collision * self.in_contact.float()
-            + self.cfg.rew_reverse * backward_speed
             + self.cfg.rew_time
         )
         return reward

@@ -137,9 +137,6 @@ class ArenaEnvCfg(DirectRLEnvCfg):
     """Per step in contact with a wall."""
     rew_time: float = -0.01
     """Per step."""
-    rew_reverse: float = -0.5
-    """Per m/s of backward speed, per step: the camera looks forward, so the expert should too
-    (without it PPO learned to reach the targets mostly in reverse)."""
 
     def configure(self) -> None:
         """Apply the camera and device settings; the env calls this before building the scene."""

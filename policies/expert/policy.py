@@ -4,7 +4,7 @@ from pathlib import Path
 
 import torch
 
-from experts import expert_zip
+from experts.expert_zip import Expert
 
 
 class ExpertPolicy:
@@ -13,15 +13,11 @@ class ExpertPolicy:
     kind = "expert"
 
     def __init__(self, checkpoint: Path, env: str, device: str = "cpu"):
-        self.metadata = expert_zip.read_metadata(checkpoint, env)
-        self.model = expert_zip.load_model(checkpoint, env, device=device)
-        self.device = device
+        self.expert = Expert(checkpoint, env, device)
+        self.metadata = self.expert.metadata
 
     def reset(self, env_ids: torch.Tensor) -> None:
         pass
 
-    @torch.no_grad()
     def act(self, obs: dict) -> torch.Tensor:
-        state = obs["policy"].to(self.device)
-        actions = self.model.policy._predict(state, deterministic=True)
-        return actions.clamp(-1.0, 1.0)
+        return self.expert(obs["policy"])

@@ -1,0 +1,36 @@
+"""The expert's action parametrisation: forward speed and turn rate, mapped to the two wheels.
+
+PPO acting on raw wheel commands learned to reach the arena's targets mostly in reverse, which is
+useless for students that see through a forward-looking camera (and a speed penalty made PPO stall).
+So the expert outputs (u_speed, u_turn) in [-1, 1]^2: speed = (u_speed + 1) / 2 in [0, 1] (never
+backwards), turn = u_turn, wheels = clip(speed -/+ turn). Turning in place stays possible.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from stable_baselines3.common.vec_env import VecEnvWrapper
+
+NAME = "forward_unicycle"
+
+
+def to_wheels(u: torch.Tensor) -> torch.Tensor:
+    """(N, 2) expert outputs -> (N, 2) wheel commands [left, right] in [-1, 1]."""
+    u = u.clamp(-1.0, 1.0)
+    speed, turn = (u[:, 0:1] + 1.0) / 2.0, u[:, 1:2]
+    return torch.cat([speed - turn, speed + turn], dim=-1).clamp(-1.0, 1.0)
+
+
+class ForwardDriveVecEnv(VecEnvWrapper):
+    """SB3 wrapper that lets PPO act in the (speed, turn) space."""
+
+    def step_async(self, actions: np.ndarray) -> None:
+        wheels = to_wheels(torch.as_tensor(np.asarray(actions), dtype=torch.float32))
+        self.venv.step_async(wheels.numpy())
+
+    def step_wait(self):
+        return self.venv.step_wait()
+
+    def reset(self):
+        return self.venv.reset()
