@@ -135,7 +135,7 @@ class ArenaEnvCfg(DirectRLEnvCfg):
     rew_success: float = 10.0
     rew_collision: float = -0.1
     """Per step in contact with a wall."""
-    rew_time: float = -0.01
+    rew_time: float = -0.05
     """Per step."""
 
     def configure(self) -> None:
