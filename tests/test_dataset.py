@@ -86,3 +86,30 @@ def test_unreadable_episode_gives_a_clear_error(tmp_path):
     bad.write_bytes(b"garbage")
     with pytest.raises(dataset.DatasetError, match="not a readable goalnav episode"):
         dataset.read_episode(bad)
+
+
+def test_gnm_export_matches_the_recorded_poses(tmp_path):
+    import pickle
+
+    import imageio.v2 as imageio
+
+    from experts.export_gnm import export
+
+    demos = tmp_path / "demos"
+    for i in range(4):
+        dataset.write_episode(dataset.episode_path(demos, i), "arena", fake_episode(3 + i, i), {}, i, True)
+    splits = export(demos, tmp_path / "gnm", "goalnav_arena", test_fraction=0.25)
+    assert len(splits["test"]) == 1 and len(splits["train"]) == 3
+    assert set(splits["train"]) | set(splits["test"]) == {f"episode_{i:06d}" for i in range(4)}
+    listed = (tmp_path / "gnm/data_splits/goalnav_arena/train/traj_names.txt").read_text().split()
+    assert listed == splits["train"]
+    for i in range(4):
+        data, _ = dataset.read_episode(dataset.episode_path(demos, i))
+        folder = tmp_path / "gnm/goalnav_arena" / f"episode_{i:06d}"
+        traj = pickle.loads((folder / "traj_data.pkl").read_bytes())
+        np.testing.assert_allclose(traj["position"], data["labels"]["robot_pose"][:, :2], rtol=1e-6)
+        np.testing.assert_allclose(traj["yaw"], data["labels"]["robot_pose"][:, 2], rtol=1e-6)
+        assert traj["position"].shape == (3 + i, 2) and traj["yaw"].shape == (3 + i,)
+        frames = sorted(folder.glob("*.jpg"), key=lambda p: int(p.stem))
+        assert [p.stem for p in frames] == [str(t) for t in range(3 + i)]
+        assert imageio.imread(frames[0]).shape == (8, 8, 3)

@@ -95,3 +95,24 @@ def test_bad_flags_and_missing_checkpoints_give_one_line(args, message, capsys):
     assert exit_info.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0]
+
+
+class InterruptAfter(SteerToTarget):
+    def __init__(self, calls: int):
+        super().__init__()
+        self.calls = calls
+
+    def act(self, obs):
+        self.calls -= 1
+        if self.calls < 0:
+            raise KeyboardInterrupt
+        return super().act(obs)
+
+
+def test_ctrl_c_keeps_the_partial_results(paper_arena):
+    episodes = load_episode_set("arena", "paper", "val")[:12]
+    result = evaluate(paper_arena, InterruptAfter(200), episodes, progress=False)
+    assert result.interrupted
+    assert 0 < len(result.records) < 12
+    assert len({r.episode_id for r in result.records}) == len(result.records)
+    assert paper_arena.episode_source is None
