@@ -48,6 +48,7 @@ class ArenaEnv(DirectRLEnv):
         self.success = torch.zeros(n, dtype=torch.bool, device=dev)
         self._prev_xy = torch.zeros(n, 2, device=dev)
         self._prev_distance = torch.zeros(n, device=dev)
+        self._distance = torch.zeros(n, device=dev)  # to the target, computed once per step in _get_dones
         self._goal_rgb = torch.zeros(n, cfg.camera_height, cfg.camera_width, 3, dtype=torch.uint8, device=dev)
         self._goal_stale = torch.ones(n, dtype=torch.bool, device=dev)
 
@@ -86,7 +87,7 @@ class ArenaEnv(DirectRLEnv):
         return obs
 
     def _get_rewards(self) -> torch.Tensor:
-        distance = self.target_distance()
+        distance = self._distance  # from _get_dones, which runs first; the robot has not moved since
         progress = self._prev_distance - distance
         self._prev_distance = distance
         reward = (
@@ -104,7 +105,8 @@ class ArenaEnv(DirectRLEnv):
         contact = kinematics.footprint_outside(pose, ARENA_SIZE / 2)
         self.collisions += (contact & ~self.in_contact).long()
         self.in_contact = contact
-        self.success = self.target_distance() < self.cfg.success_radius
+        self._distance = torch.linalg.norm(self.target_xy() - pose[:, :2], dim=-1)
+        self.success = self._distance < self.cfg.success_radius
         terminated = self.success | (self.in_contact & self.cfg.end_on_collision)
         time_out = self.episode_length_buf >= self.max_episode_length
         return terminated, time_out & ~terminated
@@ -168,15 +170,12 @@ class ArenaEnv(DirectRLEnv):
             )
             self._goal_stale[env_ids] = True
 
-        # bookkeeping for the new episodes
-        self._prev_xy[env_ids] = start
+        # bookkeeping for the new episodes (place_robot already reset _prev_xy and _prev_distance)
         self.path_length[env_ids] = 0.0
         self.collisions[env_ids] = 0
         self.in_contact[env_ids] = False
         self.success[env_ids] = False
-        target_xy = spheres[torch.arange(len(env_ids)), self.target_index[env_ids]]
-        self.start_distance[env_ids] = torch.linalg.norm(target_xy - start, dim=-1)
-        self._prev_distance[env_ids] = self.start_distance[env_ids]
+        self.start_distance[env_ids] = self._prev_distance[env_ids]
         # make the new poses visible to sensors rendered before the next physics step
         self.scene.write_data_to_sim()
         self.sim.forward()
