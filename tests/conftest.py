@@ -12,3 +12,12 @@ def arena():
 
     with open_env("arena", num_envs=4, device="cpu", seed=0) as env:
         yield env.unwrapped
+
+
+@pytest.fixture
+def paper_arena(arena):
+    """The shared arena on the paper layout with 20 s episodes; settings restored afterwards."""
+    saved = arena.cfg.layout, arena.cfg.episode_length_s
+    arena.cfg.layout, arena.cfg.episode_length_s = "paper", 20.0
+    yield arena
+    arena.cfg.layout, arena.cfg.episode_length_s = saved

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
+from steering import steer_to_target
 
 from experts import dataset
 from experts.collect import collect
@@ -20,18 +20,7 @@ class SteeringModel:
         self.calls += 1
         if self.interrupt_after is not None and self.calls > self.interrupt_after:
             raise KeyboardInterrupt
-        angle = torch.atan2(state[:, 8], state[:, 7])
-        forward = (1 - angle.abs() / 0.6).clamp(0, 1)
-        turn = (2 * angle).clamp(-1, 1)
-        return torch.stack([forward - turn, forward + turn], dim=-1)
-
-
-@pytest.fixture
-def paper_arena(arena):
-    saved = arena.cfg.layout
-    arena.cfg.layout = "paper"
-    yield arena
-    arena.cfg.layout = saved
+        return steer_to_target(state)
 
 
 def test_collection_records_every_field_and_resumes_after_interruption(paper_arena, tmp_path):

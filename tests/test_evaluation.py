@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
+from steering import steer_to_target
 
 from evaluation import run
 from evaluation.episodes import load_episode_set
@@ -26,20 +26,8 @@ class SteerToTarget:
         self.resets += len(env_ids)
 
     def act(self, obs):
-        bearing_cos, bearing_sin = obs["policy"][:, 7], obs["policy"][:, 8]
-        angle = torch.atan2(bearing_sin, bearing_cos)
-        forward = (1 - angle.abs() / 0.6).clamp(0, 1)
-        turn = (2 * angle).clamp(-1, 1)
-        assert len(obs["instruction"]) == len(angle)
-        return torch.stack([forward - turn, forward + turn], dim=-1).clamp(-1, 1)
-
-
-@pytest.fixture
-def paper_arena(arena):
-    saved = arena.cfg.layout, arena.cfg.episode_length_s
-    arena.cfg.layout, arena.cfg.episode_length_s = "paper", 20.0
-    yield arena
-    arena.cfg.layout, arena.cfg.episode_length_s = saved
+        assert len(obs["instruction"]) == len(obs["policy"])
+        return steer_to_target(obs["policy"])
 
 
 def test_every_episode_is_counted_exactly_once(paper_arena, tmp_path):
