@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import torch
 from tqdm import tqdm
 
 from envs.arena import layout
@@ -39,6 +40,7 @@ def evaluate(
     result = RolloutResult()
     try:
         obs, _ = env.reset(seed=seed)
+        policy.reset(torch.arange(unwrapped.num_envs))
         trajectories = [[pose] for pose in unwrapped.robot_pose().cpu().numpy()]
         meta = [
             (int(t), text)

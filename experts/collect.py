@@ -48,11 +48,14 @@ class EpisodeBuffer:
 
 
 def collect(env, expert, out_dir: Path, env_name: str, episodes: int, start_index: int, seed: int,
-            action_noise: float, keep_all: bool) -> int:  # fmt: skip
-    """Run the expert in every env until `episodes` more episodes are written; returns how many were."""
+            action_noise: float, keep_all: bool, driver=None) -> int:  # fmt: skip
+    """Run every env until `episodes` more episodes are written; returns how many were. The expert's
+    action is always the label; `driver` (a policy, for DAgger) chooses the executed action if given."""
     u = env.unwrapped
     generator = torch.Generator().manual_seed(seed)
     obs, _ = env.reset(seed=seed)
+    if driver is not None:
+        driver.reset(torch.arange(u.num_envs))
     buffers = [EpisodeBuffer() for _ in range(u.num_envs)]
     instructions, targets = list(u.instructions), u.target_index.tolist()  # of the episodes under way
     written, index = 0, start_index
@@ -60,7 +63,10 @@ def collect(env, expert, out_dir: Path, env_name: str, episodes: int, start_inde
     while written < episodes:
         labels = {k: v.cpu().numpy() for k, v in u.privileged_labels(NUM_WAYPOINTS).items()}
         clean = expert(obs["policy"])
-        executed = (clean + action_noise * torch.randn(clean.shape, generator=generator)).clamp(-1, 1)
+        if driver is not None:
+            executed = driver.act({**obs, "instruction": list(u.instructions)})
+        else:
+            executed = (clean + action_noise * torch.randn(clean.shape, generator=generator)).clamp(-1, 1)
         for i, buffer in enumerate(buffers):
             buffer.add(
                 {
@@ -76,6 +82,8 @@ def collect(env, expert, out_dir: Path, env_name: str, episodes: int, start_inde
         ended = extras.get("episode")
         if ended is None:
             continue
+        if driver is not None:
+            driver.reset(ended["env_ids"])
         for j, env_id in enumerate(ended["env_ids"].tolist()):
             success = bool(ended["success"][j])
             if (success or keep_all) and written < episodes:
