@@ -35,7 +35,15 @@ results/$(ENV)/expert/summary.json: runs/$(ENV)/expert/expert.zip
 results/$(ENV)/random/summary.json:
 	$(PY) evaluation/run.py --policy random $(EVAL)
 
-results/$(ENV)/comparison.md: results/$(ENV)/expert/summary.json results/$(ENV)/random/summary.json
+# SigLIP-BC: collects the demonstrations it needs, embeds them once, trains with closed-loop validation.
+# Without SigLIP weights it uses the offline encoder, and its rows say so.
+runs/$(ENV)/siglip_bc/train_summary.json: runs/$(ENV)/expert/expert.zip
+	$(PY) policies/train.py --policy siglip_bc --env $(ENV) --profile quick
+
+results/$(ENV)/siglip_bc/summary.json: runs/$(ENV)/siglip_bc/train_summary.json results/$(ENV)/expert/summary.json
+	$(PY) evaluation/run.py --policy siglip_bc $(EVAL)
+
+results/$(ENV)/comparison.md: results/$(ENV)/expert/summary.json results/$(ENV)/siglip_bc/summary.json results/$(ENV)/random/summary.json
 	$(PY) evaluation/compare.py results/$(ENV) --out $@ > /dev/null
 
 # Drive the robot with a scripted policy and save what its camera sees.

@@ -15,6 +15,7 @@ from evaluation.metrics import EpisodeRecord
 TABLE_COLUMNS = [
     ("policy", "policy", "{}"),
     ("encoder", "encoder", "{}"),
+    ("variant", "variant", "{}"),
     ("episodes", "episodes", "{}"),
     ("success_rate", "success", "{:.1%}"),
     ("spl", "SPL", "{:.3f}"),

@@ -23,6 +23,7 @@ from policies.registry import (
     NEEDS_CAMERAS,
     POLICY_KINDS,
     MissingCheckpointError,
+    check_checkpoint,
     make_policy,
     resolve_checkpoint,
     train_command,
@@ -65,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profile", choices=PROFILES, default="quick", help="training scale for --train-missing"
     )
+    parser.add_argument(
+        "--encoder-weights", type=Path, default=None, help="local open_clip model folder (SigLIP-BC)"
+    )
     parser.add_argument("--viz", default="none", help="live viewer (not available yet; 'none')")
     args = parser.parse_args(argv)
     if args.viz != "none":
@@ -83,19 +87,24 @@ def main(argv: list[str] | None = None) -> int:
             sys.executable,
             *train_command(args.policy, args.env)[1:],
             "--profile",
-            "quick" if args.profile == "quick" else "gpu",
+            "gpu" if args.profile == "paper" and args.policy == "expert" else args.profile,
         ]
         print(f"training the missing {args.policy}: {' '.join(command)}")
         subprocess.run(command, check=True)  # its own process: one simulation per process
         checkpoint = resolve_checkpoint(args.policy, args.env, args.checkpoint)
 
+    try:
+        check_checkpoint(args.policy, args.env, checkpoint, args.encoder_weights)
+    except (ValueError, FileNotFoundError) as err:
+        parser.error(str(err))
     episodes = load_episode_set(args.env, args.layout, args.split)[: args.episodes]
     out_dir = args.out or Path("results") / args.env / args.policy
     from evaluation.rollout import evaluate
 
     start = time.perf_counter()
     with launch(args.env, cfg) as env:
-        policy = make_policy(args.policy, args.env, checkpoint, cfg.scene.num_envs, cfg.sim.device, args.seed)
+        policy = make_policy(args.policy, args.env, checkpoint, cfg.scene.num_envs, cfg.sim.device, args.seed,
+                             args.encoder_weights)  # fmt: skip
         result = evaluate(env, policy, episodes, seed=args.seed, video_episodes=3 if args.video else 0)
     summary = {
         "policy": args.policy,
@@ -103,7 +112,8 @@ def main(argv: list[str] | None = None) -> int:
         "layout": args.layout,
         "split": args.split,
         "checkpoint": str(checkpoint) if checkpoint else None,
-        "encoder": getattr(policy, "encoder", None),
+        "encoder": getattr(policy, "encoder_name", None),
+        "variant": getattr(policy, "metadata", {}).get("variant"),
         "instruction_style": cfg.instruction_style,
         "num_envs": cfg.scene.num_envs,
         "device": cfg.sim.device,

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from policies.base import Policy
 
-POLICY_KINDS = ("expert", "random")
-NEEDS_CHECKPOINT = {"expert": True, "random": False}
-NEEDS_CAMERAS = {"expert": False, "random": False}
+POLICY_KINDS = ("expert", "siglip_bc", "random")
+NEEDS_CHECKPOINT = {"expert": True, "siglip_bc": True, "random": False}
+NEEDS_CAMERAS = {"expert": False, "siglip_bc": True, "random": False}
 
 
 class MissingCheckpointError(FileNotFoundError):
@@ -42,15 +42,46 @@ def resolve_checkpoint(kind: str, env: str, checkpoint: Path | None) -> Path | N
     return path
 
 
+def check_checkpoint(
+    kind: str, env: str, checkpoint: Path | None, encoder_weights: Path | None = None
+) -> dict:
+    """The checkpoint's metadata, read before any simulation starts. Raises ValueError (a checkpoint for
+    another kind or env) or EncoderWeightsMissing, with messages that say what to do."""
+    if checkpoint is None:
+        return {}
+    if kind == "expert":
+        from experts.expert_zip import read_metadata
+
+        return read_metadata(checkpoint, env)
+    from policies.checkpoint import load_checkpoint
+    from policies.encoders.base import ENCODERS, find_in_hf_cache
+
+    meta = {k: v for k, v in load_checkpoint(checkpoint, kind, env).items() if k != "state_dict"}
+    if ENCODERS.get(meta.get("encoder")) is not None and encoder_weights is None:
+        find_in_hf_cache(meta["encoder"])
+    return meta
+
+
 def make_policy(
-    kind: str, env: str, checkpoint: Path | None, num_envs: int, device: str, seed: int = 0
+    kind: str,
+    env: str,
+    checkpoint: Path | None,
+    num_envs: int,
+    device: str,
+    seed: int = 0,
+    encoder_weights: Path | None = None,
 ) -> Policy:
+    """Raises CheckpointError (or ExpertCheckpointError) for a checkpoint that does not fit."""
     if kind == "random":
-        from policies.random import RandomPolicy
+        from policies.random_policy.policy import RandomPolicy
 
         return RandomPolicy(num_envs, seed)
     if kind == "expert":
         from policies.expert import ExpertPolicy
 
         return ExpertPolicy(checkpoint, env, device)
+    if kind == "siglip_bc":
+        from policies.siglip_bc import SiglipBCPolicy
+
+        return SiglipBCPolicy.load(checkpoint, env, num_envs, device, encoder_weights)
     raise ValueError(f"unknown policy {kind!r}; choose one of: {', '.join(POLICY_KINDS)}")

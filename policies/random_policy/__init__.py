@@ -1,5 +1,5 @@
 """Uniformly random wheel commands: the floor every policy must beat."""
 
-from policies.random.policy import RandomPolicy
+from policies.random_policy.policy import RandomPolicy
 
 __all__ = ["RandomPolicy"]

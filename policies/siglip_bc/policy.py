@@ -1,0 +1,59 @@
+"""The SigLIP-BC policy: frozen encoder -> joint embedding (-> context) -> MLP -> wheel commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from policies.checkpoint import load_checkpoint
+from policies.encoders import FrozenEncoder, joint_embedding, make_encoder
+from policies.siglip_bc.config import SiglipBCConfig
+from policies.siglip_bc.model import BCMLP
+from policies.siglip_bc.processing import ContextBuffer
+
+KIND = "siglip_bc"
+
+
+def build_model(config: SiglipBCConfig, dim: int) -> BCMLP:
+    return BCMLP(dim * config.context, config.hidden, config.dropout)
+
+
+class SiglipBCPolicy:
+    """Acts from ``obs['rgb']`` and ``obs['instruction']`` only."""
+
+    kind = KIND
+
+    def __init__(self, model: BCMLP, encoder: FrozenEncoder, config: SiglipBCConfig, num_envs: int,
+                 device: str = "cpu"):  # fmt: skip
+        self.model, self.encoder, self.config, self.device = model.to(device).eval(), encoder, config, device
+        self.encoder_name = encoder.name
+        self.context = ContextBuffer(num_envs, config.context, encoder.dim, device)
+        self._texts: dict[str, torch.Tensor] = {}
+
+    @classmethod
+    def load(cls, checkpoint: Path, env: str, num_envs: int, device: str = "cpu",
+             encoder_weights: Path | None = None) -> SiglipBCPolicy:  # fmt: skip
+        ckpt = load_checkpoint(checkpoint, KIND, env)
+        config = SiglipBCConfig.from_dict(ckpt["config"])
+        encoder = make_encoder(ckpt["encoder"], device, encoder_weights)
+        model = build_model(config, encoder.dim)
+        model.load_state_dict(ckpt["state_dict"])
+        policy = cls(model, encoder, config, num_envs, device)
+        policy.metadata = {k: v for k, v in ckpt.items() if k != "state_dict"}
+        return policy
+
+    def reset(self, env_ids: torch.Tensor) -> None:
+        self.context.reset(env_ids)
+
+    def _text_embeddings(self, instructions: list[str]) -> torch.Tensor:
+        missing = sorted(set(instructions) - self._texts.keys())
+        if missing:
+            self._texts.update(zip(missing, self.encoder.encode_texts(missing).to(self.device), strict=True))
+        return torch.stack([self._texts[t] for t in instructions])
+
+    @torch.no_grad()
+    def act(self, obs: dict) -> torch.Tensor:
+        image = self.encoder.encode_images(obs["rgb"]).to(self.device)
+        joint = joint_embedding(image, self._text_embeddings(obs["instruction"]), self.config.renormalize)
+        return self.model(self.context.push(joint))
