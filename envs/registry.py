@@ -83,7 +83,11 @@ def launch(env: str, cfg) -> Iterator[gym.Env]:
     """
     from isaaclab.app import launch_simulation
 
-    with launch_simulation(cfg, {"device": cfg.sim.device}):
+    args = {"device": cfg.sim.device}
+    viewers = [c.visualizer_type for c in getattr(cfg.sim, "visualizer_cfgs", None) or []]
+    if viewers:  # as if asked on the command line, so Isaac Lab opens exactly these
+        args["visualizer"] = ",".join(viewers)
+    with launch_simulation(cfg, args):
         handle = gym.make(ENVS[env].gym_id, cfg=cfg)
         try:
             yield handle

@@ -69,8 +69,13 @@ def worker(
 
 def machine_info() -> dict:
     import torch
-    import warp
 
+    try:
+        import warp
+
+        warp_version = warp.__version__
+    except ImportError:  # policy benchmarks also run where only torch is installed
+        warp_version = None
     cpu = platform.processor()
     try:
         cpu = next(
@@ -84,7 +89,7 @@ def machine_info() -> dict:
         "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         "python": platform.python_version(),
         "torch": torch.__version__,
-        "warp": warp.__version__,
+        "warp": warp_version,
         "date": time.strftime("%Y-%m-%d"),
     }
 

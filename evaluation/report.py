@@ -108,6 +108,10 @@ def write_report(
     title = f"# {summary['policy']} on {summary['env']} ({summary['layout']}, {summary['split']})\n\n"
     note = "**Interrupted: partial results.**\n\n" if summary.get("interrupted") else ""
     _atomic_write(written[2], title + note + markdown_table([summary]))
+    if result.trajectories:  # the driven poses, for --replay
+        written.append(out_dir / "trajectories.npz")
+        poses = {f"episode_{i}": np.asarray(t, np.float32) for i, t in result.trajectories.items()}
+        np.savez_compressed(written[-1], **poses)
     if plots and result.records:
         written.append(
             plot_trajectories(result.trajectories, episodes, result.records, out_dir / "trajectories.png")

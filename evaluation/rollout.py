@@ -22,7 +22,8 @@ class RolloutResult:
     interrupted: bool = False
 
 
-def _video_frame(obs: dict, env, trajectory: list) -> np.ndarray:
+def video_frame(obs: dict, env, trajectory: list) -> np.ndarray:
+    """Env 0's camera | goal image | top-down map with the trajectory so far."""
     ego, goal = (obs[k][0].cpu().numpy() for k in ("rgb", "goal_rgb"))
     size = ego.shape[0] * 2
     scale = lambda img: img.repeat(2, 0).repeat(2, 1)  # noqa: E731
@@ -50,7 +51,7 @@ def evaluate(
         bar = tqdm(total=len(episodes), desc="episodes", unit="ep", disable=not progress)
         while len(result.records) < len(episodes):
             if video_left > 0:
-                result.frames.append(_video_frame(obs, unwrapped, trajectories[0]))
+                result.frames.append(video_frame(obs, unwrapped, trajectories[0]))
             actions = policy.act({**obs, "instruction": list(unwrapped.instructions)})
             obs, _, _, _, extras = env.step(actions)
             poses = unwrapped.robot_pose().cpu().numpy()

@@ -1,6 +1,7 @@
 """Evaluate a policy in closed loop on a fixed episode set and write its results.
 
-    python evaluation/run.py --policy expert --env arena [--split test] [--episodes N] [--video]
+    python evaluation/run.py --policy expert --env arena [--split test] [--episodes N] [--video] [--viz viser]
+    python evaluation/run.py --replay results/arena/expert --episode 3 [--viz viser]
 
 Writes episodes.csv, summary.json, results.md and plots to --out (default results/<env>/<policy>).
 Ctrl-C writes the partial results collected so far.
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from envs.cli import ArgumentParser, add_env_args, env_cfg_from_args
 from envs.registry import launch
+from envs.viz import VIZ_CHOICES, VizUnavailable, apply_viz
 from evaluation.episodes import SPLITS, load_episode_set
 from evaluation.metrics import steps_ratio, summarize
 from evaluation.report import read_episodes_csv, write_report
@@ -44,9 +46,34 @@ def expert_comparison(out_dir: Path, summary: dict, records: list) -> dict:
     return {"steps_ratio_vs_expert": ratio, "steps_ratio_pairs": pairs}
 
 
+def replay_main(parser, args) -> int:
+    """--replay DIR --episode N: the recorded poses, rendered again; in the viewer if --viz, and as a video."""
+    import imageio.v2 as imageio
+
+    from evaluation.replay import ReplayError, recorded_episode, replay
+
+    try:
+        summary, episode, poses = recorded_episode(args.replay, args.episode)
+    except ReplayError as err:
+        parser.error(str(err))
+    args.env, args.layout, args.num_envs = summary["env"], summary["layout"], 1
+    cfg = env_cfg_from_args(parser, args, cameras=True)
+    try:
+        apply_viz(cfg, args.viz, args.viz_host, args.viz_port)
+    except (ValueError, VizUnavailable) as err:
+        parser.error(str(err))
+    with launch(args.env, cfg) as env:
+        frames = replay(env, episode, poses, args.episode)
+    out = args.out or args.replay / f"replay_episode_{args.episode}.gif"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    imageio.mimsave(out, frames, duration=1000 / 30, loop=0)
+    print(f"replayed episode {args.episode} ({len(poses)} poses) of {args.replay}; wrote {out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--policy", choices=POLICY_KINDS, required=True)
+    parser.add_argument("--policy", choices=POLICY_KINDS, default=None)
     add_env_args(parser, num_envs=16)
     parser.add_argument("--checkpoint", type=Path, default=None, help="checkpoint file or run directory")
     parser.add_argument("--split", choices=sorted(SPLITS), default="test")
@@ -69,14 +96,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--encoder-weights", type=Path, default=None, help="local open_clip model folder (SigLIP-BC)"
     )
-    parser.add_argument("--viz", default="none", help="live viewer (not available yet; 'none')")
+    parser.add_argument("--viz", choices=VIZ_CHOICES, default="none", help="live viewer during the rollouts")
+    parser.add_argument(
+        "--viz-host",
+        default="127.0.0.1",
+        help="address viser/rerun serve on (0.0.0.0 opens them to the network)",
+    )
+    parser.add_argument("--viz-port", type=int, default=None, help="viser/rerun web port (default 8080/9090)")
+    parser.add_argument(
+        "--replay",
+        type=Path,
+        default=None,
+        metavar="RESULTS_DIR",
+        help="replay a recorded episode of a results dir",
+    )
+    parser.add_argument("--episode", type=int, default=0, help="the episode id to --replay")
     args = parser.parse_args(argv)
-    if args.viz != "none":
-        parser.error(f"--viz {args.viz!r} is not available yet; use --video to record rollouts")
+    if args.replay is not None:
+        return replay_main(parser, args)
+    if args.policy is None:
+        parser.error("--policy is required (or --replay RESULTS_DIR)")
     if args.episodes is not None and args.episodes < 1:
         parser.error(f"--episodes must be >= 1, got {args.episodes}")
     args.layout = args.layout or "paper"
     cfg = env_cfg_from_args(parser, args, cameras=NEEDS_CAMERAS[args.policy] or args.video)
+    try:
+        apply_viz(cfg, args.viz, args.viz_host, args.viz_port)
+    except (ValueError, VizUnavailable) as err:
+        parser.error(str(err))
 
     try:
         checkpoint = resolve_checkpoint(args.policy, args.env, args.checkpoint)

@@ -140,7 +140,9 @@ class ArenaEnvCfg(DirectRLEnvCfg):
 
     def configure(self) -> None:
         """Apply the camera and device settings; the env calls this before building the scene."""
+        viewers = self.sim.visualizer_cfgs  # chosen by the caller (envs/viz.py); keep them
         self.sim = newton_sim_cfg(self.physics_dt, self.decimation, device=self.sim.device)
+        self.sim.visualizer_cfgs = viewers
         if self.cameras:
             w, h, fov = self.camera_width, self.camera_height, self.camera_hfov_deg
             self.scene.ego_camera = camera_cfg(

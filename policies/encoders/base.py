@@ -83,7 +83,7 @@ def find_in_hf_cache(name: str) -> Path:
     except LocalEntryNotFoundError:
         raise EncoderWeightsMissing(
             f"{ENCODERS[name].label} weights are not in the Hugging Face cache ({constants.HF_HUB_CACHE}). "
-            f"On a machine with internet run `hf download {repo}` (pip install huggingface_hub), then copy "
+            f"On a machine with internet run `hf download {repo} --exclude '*.bin'` (pip install huggingface_hub), then copy "
             f"that cache here (or set HF_HOME to it), or pass the downloaded folder with --encoder-weights DIR. "
             f"Without weights, use an offline encoder: --encoder pixels"
         ) from None

@@ -1,0 +1,109 @@
+"""Policy throughput: frozen-embedding cache build, decisions/s and latency by batch, BC training samples/s.
+
+    python evaluation/bench_policies.py [--quick] [--device cpu] [--out results/bench]
+
+No simulator: fake 64x64 observations, so it also runs where only torch is installed. Medians of
+several timed runs after a warm-up. Pretrained encoders are included when their weights are here.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from envs.cli import ArgumentParser
+from evaluation.bench import machine_info
+from policies.encoders import ENCODERS, EncoderWeightsMissing, make_encoder
+from policies.siglip_bc import SiglipBCConfig, SiglipBCPolicy
+from policies.siglip_bc.policy import build_model
+from policies.siglip_bc.train import train_epoch
+
+
+def timed(fn, repeats: int, warmup: int = 1) -> float:
+    """Median seconds of `fn()`."""
+    for _ in range(warmup):
+        fn()
+    runs = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        runs.append(time.perf_counter() - start)
+    return statistics.median(runs)
+
+
+def bench_encoder(name: str, device: str, batches: list[int], repeats: int, size: int = 64) -> list[dict]:
+    encoder = make_encoder(name, device)
+    rows = []
+    frames = torch.randint(0, 256, (256, size, size, 3), dtype=torch.uint8, device=device)
+    seconds = timed(lambda: encoder.encode_images(frames), repeats)
+    rows.append({"what": "embedding cache build", "policy": "siglip_bc", "encoder": name, "batch": 256,
+                 "per_s": len(frames) / seconds, "unit": "frames/s", "latency_ms": 1000 * seconds})  # fmt: skip
+    config = SiglipBCConfig(encoder=name)
+    for batch in batches:
+        policy = SiglipBCPolicy(build_model(config, encoder.dim), encoder, config, batch, device)
+        obs = {"rgb": frames[:batch].repeat(batch // len(frames) + 1, 1, 1, 1)[:batch],
+               "instruction": ["go to the red sphere"] * batch}  # fmt: skip
+        seconds = timed(lambda obs=obs, policy=policy: policy.act(obs), repeats)
+        rows.append({"what": "decisions", "policy": "siglip_bc", "encoder": name, "batch": batch,
+                     "per_s": batch / seconds, "unit": "decisions/s", "latency_ms": 1000 * seconds})  # fmt: skip
+    inputs, labels = (
+        torch.randn(16384, encoder.dim, device=device),
+        torch.rand(16384, 2, device=device) * 2 - 1,
+    )
+    starts = torch.zeros(16384, dtype=torch.long, device=device)
+    model = build_model(config, encoder.dim).to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr)
+    seconds = timed(
+        lambda: train_epoch(model, optimizer, inputs, labels, starts, config), max(1, repeats // 2)
+    )
+    rows.append({"what": "BC training", "policy": "siglip_bc", "encoder": name, "batch": config.batch_size,
+                 "per_s": len(labels) / seconds, "unit": "samples/s", "latency_ms": None})  # fmt: skip
+    return rows
+
+
+def markdown(rows: list[dict], info: dict) -> str:
+    lines = ["# Policy throughput", "", "Machine: " + ", ".join(f"{k} {v}" for k, v in info.items() if v), "",
+             "| what | policy | encoder | batch | throughput | latency per batch (ms) |",
+             "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+    for r in rows:
+        latency = "-" if r["latency_ms"] is None else f"{r['latency_ms']:.1f}"
+        lines.append(f"| {r['what']} | {r['policy']} | {r['encoder']} | {r['batch']} | "
+                     f"{r['per_s']:,.0f} {r['unit']} | {latency} |")  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats and batch sizes")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--out", type=Path, default=Path("results/bench"))
+    args = parser.parse_args(argv)
+    batches, repeats = ([1, 64], 3) if args.quick else ([1, 16, 64, 256], 5)
+    rows = []
+    for name, spec in ENCODERS.items():
+        try:
+            rows += bench_encoder(name, args.device, batches, repeats)
+        except EncoderWeightsMissing:
+            print(f"skipped {name}: its weights ({spec.hf_repo}) are not in the Hugging Face cache")
+            continue
+        for r in rows[-len(batches) - 2 :]:
+            print(
+                f"{r['what']:>22}  {r['encoder']:>13}  batch {r['batch']:>4}  {r['per_s']:>10,.0f} {r['unit']}"
+            )
+    info = {**machine_info(), "device": args.device}
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "policies.json").write_text(json.dumps({"machine": info, "results": rows}, indent=2) + "\n")
+    (args.out / "policies.md").write_text(markdown(rows, info))
+    print(f"wrote {args.out / 'policies.json'} and {args.out / 'policies.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
