@@ -148,27 +148,79 @@ def write_ground(path: Path = GROUND_USD) -> Path:
     return path
 
 
+def _fixed_articulation(stage: Usd.Stage, root: str) -> Usd.Prim:
+    """A body fixed to the world plus a tiny second body: a fixed-base articulation whose pose can be written."""
+    body = _body(stage, f"{root}/body", (0.0, 0.0, 0.0), 1.0)
+    UsdPhysics.ArticulationRootAPI.Apply(body)
+    anchor = UsdPhysics.FixedJoint.Define(stage, f"{root}/anchor_joint")
+    anchor.CreateBody1Rel().SetTargets([body.GetPath()])
+    tip = _body(stage, f"{root}/tip", (0.0, 0.0, 0.0), 0.01)
+    UsdPhysics.MassAPI(tip).CreateDiagonalInertiaAttr(Gf.Vec3f(1e-6, 1e-6, 1e-6))
+    joint = UsdPhysics.FixedJoint.Define(stage, f"{root}/tip_joint")
+    joint.CreateBody0Rel().SetTargets([body.GetPath()])
+    joint.CreateBody1Rel().SetTargets([tip.GetPath()])
+    return body
+
+
 def write_marker_sphere(color: str, path: Path | None = None) -> Path:
     """A coloured sphere as a fixed-base two-body articulation, so its pose can be written per env."""
     path = path or sphere_usd(color)
     stage, root = _new_stage(path, "Marker")
     mat = _material(stage, "/Marker/Looks/surface", SPHERE_COLORS[color], 0.5)
-    body = _body(stage, "/Marker/body", (0.0, 0.0, 0.0), 1.0)
-    UsdPhysics.ArticulationRootAPI.Apply(body)
+    _fixed_articulation(stage, "/Marker")
     sphere = UsdGeom.Sphere.Define(stage, "/Marker/body/sphere")
     sphere.CreateRadiusAttr(SPHERE_RADIUS)
     _collider(sphere.GetPrim(), mat)
-    # fixed to the world: this makes it a fixed-base articulation whose root pose can be written
-    anchor = UsdPhysics.FixedJoint.Define(stage, "/Marker/anchor_joint")
-    anchor.CreateBody1Rel().SetTargets([body.GetPath()])
-    # a tiny second body keeps it an articulation rather than a lone rigid body
-    tip = _body(stage, "/Marker/tip", (0.0, 0.0, 0.0), 0.01)
-    UsdPhysics.MassAPI(tip).CreateDiagonalInertiaAttr(Gf.Vec3f(1e-6, 1e-6, 1e-6))
-    joint = UsdPhysics.FixedJoint.Define(stage, "/Marker/tip_joint")
-    joint.CreateBody0Rel().SetTargets([body.GetPath()])
-    joint.CreateBody1Rel().SetTargets([tip.GetPath()])
     stage.GetRootLayer().Export(str(path))
     return path
+
+
+def scene_usd(name: str) -> Path:
+    return ASSETS_DIR / "scenes" / f"{name}.usda"
+
+
+def write_scene_piece(name: str, path: Path | None = None) -> Path:
+    """Image-goal scene pieces, each a fixed-base articulation centred on its body origin so a reset can move
+    it and recolour it per env: a wall block (one grid cell), a border wall (one side), the floor tile
+    (visual only) and the landmarks (visual only; the planner treats their cells as occupied)."""
+    from envs.scenes.layout import CELL, GRID_SHAPE, LANDMARK_SIZE, WALL_HEIGHT
+
+    path = path or scene_usd(name)
+    stage, root = _new_stage(path, "Piece")
+    mat = _material(stage, "/Piece/Looks/surface", (0.7, 0.7, 0.7), 0.5)
+    _fixed_articulation(stage, "/Piece")
+    side, r = GRID_SHAPE[1] * CELL, LANDMARK_SIZE / 2
+    if name in ("wall_block", "border_wall", "floor_tile"):
+        size = {"wall_block": (CELL, CELL, WALL_HEIGHT), "border_wall": (side, CELL, WALL_HEIGHT),
+                "floor_tile": (side, side, 0.01)}[name]  # fmt: skip
+        geom = UsdGeom.Cube.Define(stage, "/Piece/body/geom")
+        geom.CreateSizeAttr(1.0)
+        geom.AddScaleOp().Set(Gf.Vec3f(*size))
+    elif name == "landmark_box":
+        geom = UsdGeom.Cube.Define(stage, "/Piece/body/geom")
+        geom.CreateSizeAttr(LANDMARK_SIZE)
+    elif name == "landmark_sphere":
+        geom = UsdGeom.Sphere.Define(stage, "/Piece/body/geom")
+        geom.CreateRadiusAttr(r)
+    elif name in ("landmark_cylinder", "landmark_cone"):
+        geom = (UsdGeom.Cylinder if name == "landmark_cylinder" else UsdGeom.Cone).Define(
+            stage, "/Piece/body/geom"
+        )
+        geom.CreateRadiusAttr(r)
+        geom.CreateHeightAttr(LANDMARK_SIZE)
+        geom.CreateAxisAttr("Z")
+    else:
+        raise ValueError(f"unknown scene piece {name!r}")
+    if name in ("wall_block", "border_wall"):
+        _collider(geom.GetPrim(), mat)
+    else:
+        UsdShade.MaterialBindingAPI.Apply(geom.GetPrim()).Bind(mat)
+    stage.GetRootLayer().Export(str(path))
+    return path
+
+
+SCENE_PIECES = ("wall_block", "border_wall", "floor_tile", "landmark_box", "landmark_cylinder", "landmark_sphere",
+                "landmark_cone")  # fmt: skip
 
 
 def write_all(out_dir: Path = ASSETS_DIR) -> list[Path]:
@@ -178,6 +230,8 @@ def write_all(out_dir: Path = ASSETS_DIR) -> list[Path]:
     ]
     for color in SPHERE_COLORS:
         paths.append(write_marker_sphere(color, out_dir / sphere_usd(color).relative_to(ASSETS_DIR)))
+    for name in SCENE_PIECES:
+        paths.append(write_scene_piece(name, out_dir / scene_usd(name).relative_to(ASSETS_DIR)))
     return paths
 
 

@@ -3,4 +3,4 @@
 ``import envs`` registers every task; :func:`envs.registry.open_env` builds one.
 """
 
-from envs import arena  # noqa: F401  (registers GoalNav-Arena)
+from envs import arena, scenes  # noqa: F401  (register GoalNav-Arena and the image-goal scenes)

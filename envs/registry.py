@@ -21,6 +21,10 @@ class EnvSpec:
 
 ENVS: dict[str, EnvSpec] = {
     "arena": EnvSpec("GoalNav-Arena", ("paper", "random", "mixed")),
+    # image-goal scenes: the layout flag picks the split of layout seeds
+    "rooms": EnvSpec("GoalNav-Rooms", ("train", "val", "test")),
+    "maze": EnvSpec("GoalNav-Maze", ("train", "val", "test")),
+    "halls": EnvSpec("GoalNav-Halls", ("train", "val", "test")),
 }
 
 

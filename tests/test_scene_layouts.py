@@ -102,13 +102,14 @@ def test_layouts_are_valid(style):
         assert lay.wall_cells[border].all()
         assert _connected(~lay.occupancy)
         assert 0 < len(lay.walls) <= layout.MAX_WALLS
+        assert lay.wall_cells[1:-1, 1:-1].sum() <= layout.MAX_WALL_CELLS
         assert np.array_equal(_rasterise(lay.walls), lay.wall_cells.astype(int))  # exact, no overlaps
 
         assert 1 <= len(lay.landmarks) <= layout.MAX_LANDMARKS
         marked = lay.wall_cells.copy()
         for lm in lay.landmarks:
             i, j = layout.xy_to_cell(np.array([lm.x, lm.y]))
-            assert lm.kind in layout.LANDMARK_KINDS and 0 < lm.size <= 0.3
+            assert lm.kind in layout.LANDMARK_KINDS and lm.size == layout.LANDMARK_SIZE
             assert all(0.0 <= c <= 1.0 for c in lm.color)
             assert not lay.wall_cells[i, j] and not marked[i, j]
             assert np.all(
@@ -116,6 +117,8 @@ def test_layouts_are_valid(style):
             )
             marked[i, j] = True
         assert np.array_equal(marked, lay.occupancy)
+        kinds = [lm.kind for lm in lay.landmarks]
+        assert all(kinds.count(k) <= layout.LANDMARKS_PER_KIND for k in layout.LANDMARK_KINDS)
 
 
 @pytest.mark.parametrize("style", layout.STYLES)

@@ -6,125 +6,39 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
-from isaaclab.envs import DirectRLEnv
 
 from envs.arena import layout
-from envs.arena.arena_env_cfg import ARENA_SIZE, CAMERA_HEIGHT, SPHERE_RADIUS, ArenaEnvCfg, image_space
+from envs.arena.arena_env_cfg import ARENA_SIZE, SPHERE_RADIUS, ArenaEnvCfg
 from envs.common import kinematics
-from envs.common.robot import BASE_HEIGHT, MAX_WHEEL_SPEED, WHEEL_JOINTS
+from envs.common.goal_env import GoalNavEnv
 
 
-class ArenaEnv(DirectRLEnv):
+class ArenaEnv(GoalNavEnv):
     """Drive to the target sphere. Observations: ``policy`` (privileged state), ``rgb``, ``goal_rgb``."""
 
     cfg: ArenaEnvCfg
 
     def __init__(self, cfg: ArenaEnvCfg, render_mode: str | None = None, **kwargs):
-        self._rng = np.random.default_rng(cfg.seed)
-        # Fixed episode sets: a callable env_id -> (episode id, layout.Episode) or None (then sample).
-        self.episode_source = None
-        self.episode_id = [-1] * cfg.scene.num_envs
-        cfg.configure()
         super().__init__(cfg, render_mode, **kwargs)
-        self.robot = self.scene["robot"]
         self.spheres = [self.scene[f"sphere_{c}"] for c in layout.COLORS]
-        self._wheel_ids = torch.tensor(
-            self.robot.find_joints(list(WHEEL_JOINTS), preserve_order=True)[0], device=self.device
-        )
-        self._ego_camera = self.scene["ego_camera"] if cfg.cameras else None
-        self._goal_camera = self.scene["goal_camera"] if cfg.cameras else None
+        self.target_index = torch.zeros(self.num_envs, dtype=torch.long, device=self.device)
+        self.sphere_xy = torch.zeros(self.num_envs, len(layout.COLORS), 2, device=self.device)  # arena frame
 
-        n, dev = self.num_envs, self.device
-        self.instructions: list[str] = [""] * n
-        self.target_index = torch.zeros(n, dtype=torch.long, device=dev)
-        self.sphere_xy = torch.zeros(n, len(layout.COLORS), 2, device=dev)  # arena frame
-        self.goal_pose = torch.zeros(n, 3, device=dev)  # goal-image pose (x, y, yaw), arena frame
-        self.wheel_targets = torch.zeros(n, 2, device=dev)
-        # per-episode bookkeeping
-        self.start_distance = torch.zeros(n, device=dev)
-        self.path_length = torch.zeros(n, device=dev)
-        self.collisions = torch.zeros(n, dtype=torch.long, device=dev)
-        self.in_contact = torch.zeros(n, dtype=torch.bool, device=dev)
-        self.success = torch.zeros(n, dtype=torch.bool, device=dev)
-        self._prev_xy = torch.zeros(n, 2, device=dev)
-        self._prev_distance = torch.zeros(n, device=dev)
-        self._distance = torch.zeros(n, device=dev)  # to the target, computed once per step in _get_dones
-        self._goal_rgb = torch.zeros(n, cfg.camera_height, cfg.camera_width, 3, dtype=torch.uint8, device=dev)
-        self._goal_stale = torch.ones(n, dtype=torch.bool, device=dev)
+    def distance_to_goal(self, xy: torch.Tensor, env_ids: torch.Tensor) -> torch.Tensor:
+        return torch.linalg.norm(self.target_xy()[env_ids] - xy, dim=-1)
 
-    def seed(self, seed: int = -1) -> int:
-        seed = super().seed(seed)
-        self._rng = np.random.default_rng(seed)
-        return seed
-
-    def _configure_gym_env_spaces(self):
-        super()._configure_gym_env_spaces()
-        if self.cfg.cameras:
-            for key in ("rgb", "goal_rgb"):
-                self.single_observation_space[key] = image_space(self.cfg)
-
-    # -- direct-workflow hooks
-
-    def _pre_physics_step(self, actions: torch.Tensor) -> None:
-        self.extras.pop("episode", None)  # holds only the episodes that end in this step
-        self.actions = actions.clamp(-1.0, 1.0)
-        self.wheel_targets = self.actions * MAX_WHEEL_SPEED
-
-    def _apply_action(self) -> None:
-        self.robot.actuators.target_command.set_velocity_index(
-            value=self.wheel_targets, joint_ids=self._wheel_ids
-        )
-
-    def _get_observations(self) -> dict:
-        obs = {"policy": self._privileged_state()}
-        if self.cfg.cameras:
-            obs["rgb"] = self._ego_camera.data.output["rgb"].torch[..., :3].clone()
-            if self._goal_stale.any():  # render goal images only when a goal changed
-                stale = self._goal_stale.nonzero().squeeze(-1)
-                self._goal_rgb[stale] = self._goal_camera.data.output["rgb"].torch[stale, ..., :3]
-                self._goal_stale[:] = False
-            obs["goal_rgb"] = self._goal_rgb.clone()
-        return obs
-
-    def _get_rewards(self) -> torch.Tensor:
-        distance = self._distance  # from _get_dones, which runs first; the robot has not moved since
-        progress = self._prev_distance - distance
-        self._prev_distance = distance
-        reward = (
-            self.cfg.rew_progress * progress
-            + self.cfg.rew_success * self.success.float()
-            + self.cfg.rew_collision * self.in_contact.float()
-            + self.cfg.rew_time
-        )
-        return reward
-
-    def _get_dones(self) -> tuple[torch.Tensor, torch.Tensor]:
-        pose = self.robot_pose()
-        self.path_length += torch.linalg.norm(pose[:, :2] - self._prev_xy, dim=-1)
-        self._prev_xy = pose[:, :2].clone()
-        contact = kinematics.footprint_outside(pose, ARENA_SIZE / 2)
-        self.collisions += (contact & ~self.in_contact).long()
-        self.in_contact = contact
-        self._distance = torch.linalg.norm(self.target_xy() - pose[:, :2], dim=-1)
-        self.success = self._distance < self.cfg.success_radius
-        terminated = self.success | (self.in_contact & self.cfg.end_on_collision)
-        time_out = self.episode_length_buf >= self.max_episode_length
-        return terminated, time_out & ~terminated
+    def wall_contact(self, pose: torch.Tensor) -> torch.Tensor:
+        return kinematics.footprint_outside(pose, ARENA_SIZE / 2)
 
     def _reset_idx(self, env_ids: Sequence[int] | None):
         if env_ids is None:
-            env_ids = self.robot._ALL_INDICES
+            env_ids = self.all_envs
         env_ids = torch.as_tensor(env_ids, device=self.device, dtype=torch.long)
         self._log_finished_episodes(env_ids)
         super()._reset_idx(env_ids)
 
-        episodes = []
-        for env_id in env_ids.tolist():
-            given = self.episode_source(env_id) if self.episode_source is not None else None
-            if given is None:
-                given = (-1, layout.sample_episode(self._rng, self.cfg.layout, ARENA_SIZE))
-            self.episode_id[env_id], episode = given
-            episodes.append(episode)
+        sample = lambda: layout.sample_episode(self._rng, self.cfg.layout, ARENA_SIZE)  # noqa: E731
+        episodes = [self._episode_for(env_id, sample) for env_id in env_ids.tolist()]
         origins = self.scene.env_origins[env_ids]
         spheres = torch.tensor(
             np.stack([e.sphere_xy for e in episodes]), dtype=torch.float32, device=self.device
@@ -158,70 +72,15 @@ class ArenaEnv(DirectRLEnv):
         self.goal_pose[env_ids] = torch.tensor(
             [[*xy, gyaw] for xy, gyaw in goal], dtype=torch.float32, device=self.device
         )
-        if self.cfg.cameras:
-            cam_pos = torch.zeros(len(env_ids), 3, device=self.device)
-            cam_pos[:, :2] = self.goal_pose[env_ids, :2] + origins[:, :2]
-            cam_pos[:, 2] = CAMERA_HEIGHT
-            self._goal_camera.set_world_poses(
-                cam_pos,
-                kinematics.yaw_to_quat(self.goal_pose[env_ids, 2]),
-                env_ids=env_ids,
-                convention="world",
-            )
-            self._goal_stale[env_ids] = True
+        self._place_goal_camera(env_ids)
 
-        # bookkeeping for the new episodes (place_robot already reset _prev_xy and _prev_distance)
-        self.path_length[env_ids] = 0.0
-        self.collisions[env_ids] = 0
-        self.in_contact[env_ids] = False
-        self.success[env_ids] = False
-        self.start_distance[env_ids] = self._prev_distance[env_ids]
-        # make the new poses visible to sensors rendered before the next physics step
-        self.scene.write_data_to_sim()
-        self.sim.forward()
+        self._begin_episodes(env_ids)  # place_robot already set the start distance
 
     # -- queries and commands used by the hooks above, by experts, evaluation and tests
-
-    def place_robot(
-        self, env_ids: torch.Tensor, xy: torch.Tensor, yaw: torch.Tensor, sync: bool = True
-    ) -> None:
-        """Put the robot at rest at (x, y, yaw) in the arena frame of each env in env_ids."""
-        env_ids = torch.as_tensor(env_ids, device=self.device, dtype=torch.long)
-        n = len(env_ids)
-        root = torch.zeros(n, 7, device=self.device)
-        yaw = yaw.to(self.device)
-        root[:, :2] = kinematics.axle_to_base(xy.to(self.device), yaw) + self.scene.env_origins[env_ids, :2]
-        root[:, 2] = BASE_HEIGHT
-        root[:, 3:] = kinematics.yaw_to_quat(yaw)
-        self.robot.write_root_pose_to_sim_index(root_pose=root, env_ids=env_ids)
-        self.robot.write_root_velocity_to_sim_index(
-            root_velocity=torch.zeros(n, 6, device=self.device), env_ids=env_ids
-        )
-        zeros = torch.zeros(n, self.robot.num_joints, device=self.device)
-        self.robot.write_joint_position_to_sim_index(position=zeros, env_ids=env_ids)
-        self.robot.write_joint_velocity_to_sim_index(velocity=zeros, env_ids=env_ids)
-        self._prev_xy[env_ids] = xy.to(self.device)
-        self._prev_distance[env_ids] = torch.linalg.norm(
-            self.target_xy()[env_ids] - self._prev_xy[env_ids], dim=-1
-        )
-        if sync:
-            self.scene.write_data_to_sim()
-            self.sim.forward()
-            self.scene.update(0.0)
-
-    def robot_pose(self) -> torch.Tensor:
-        """(N, 3) x, y of the wheel-axle midpoint and yaw, in each env's arena frame."""
-        pose_w = self.robot.data.root_link_pose_w.torch
-        yaw = kinematics.quat_to_yaw(pose_w[:, 3:7])
-        xy = kinematics.base_to_axle(pose_w[:, :2] - self.scene.env_origins[:, :2], yaw)
-        return torch.cat([xy, yaw.unsqueeze(-1)], dim=-1)
 
     def target_xy(self) -> torch.Tensor:
         """(N, 2) target sphere centre, arena frame."""
         return self.sphere_xy[torch.arange(self.num_envs, device=self.device), self.target_index]
-
-    def target_distance(self) -> torch.Tensor:
-        return torch.linalg.norm(self.target_xy() - self.robot_pose()[:, :2], dim=-1)
 
     def privileged_labels(self, num_waypoints: int = 8) -> dict[str, torch.Tensor]:
         """Labels for datasets: poses, geodesic distance and the shortest path (a straight line here)."""
@@ -264,22 +123,3 @@ class ArenaEnv(DirectRLEnv):
             ],
             dim=-1,
         )
-
-    def _log_finished_episodes(self, env_ids: torch.Tensor) -> None:
-        """Put the outcome of the episodes that just ended in ``extras['episode']`` (before reset)."""
-        done = env_ids[self.episode_length_buf[env_ids] > 0]
-        if len(done) == 0:
-            return
-        self.extras["episode"] = {
-            "env_ids": done.clone(),
-            "episode_id": torch.tensor([self.episode_id[i] for i in done.tolist()], dtype=torch.long),
-            "success": self.success[done].clone(),
-            "timed_out": self.reset_time_outs[done].clone(),
-            "steps": self.episode_length_buf[done].clone(),
-            "path_length": self.path_length[done].clone(),
-            "collisions": self.collisions[done].clone(),
-            "final_distance": self.target_distance()[done],
-            "final_pose": self.robot_pose()[done],
-            "start_distance": self.start_distance[done].clone(),
-        }
-        self.extras.setdefault("log", {})["Metrics/success_rate"] = self.success[done].float().mean()

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import gymnasium as gym
 import isaaclab.sim as sim_utils
-import numpy as np
 from isaaclab.assets import ArticulationCfg, AssetBaseCfg
 from isaaclab.envs import DirectRLEnvCfg
 from isaaclab.scene import InteractiveSceneCfg
@@ -13,14 +11,13 @@ from isaaclab.sim import SimulationCfg
 from isaaclab.sim.spawners.materials import RigidBodyMaterialBaseCfg
 from isaaclab.utils import configclass
 
-from envs.common.robot import ASSETS_DIR, BASE_HEIGHT, CAMERA_POS, DIFF_DRIVE_CFG, camera_cfg
+from envs.common.robot import ASSETS_DIR, DIFF_DRIVE_CFG, camera_cfg
 from envs.common.sim import newton_sim_cfg
 
 ARENA_SIZE = 3.0  # [m] inner side of the square arena
 WALL_THICKNESS = 0.05  # [m]
 WALL_HEIGHT = 0.25  # [m]
 SPHERE_RADIUS = 0.1  # [m], as written by assets/make_assets.py
-CAMERA_HEIGHT = BASE_HEIGHT + CAMERA_POS[2]  # [m] above the floor
 STATE_DIM = 19  # see ArenaEnv._privileged_state
 
 
@@ -152,8 +149,3 @@ class ArenaEnvCfg(DirectRLEnvCfg):
         else:
             self.scene.ego_camera = None
             self.scene.goal_camera = None
-
-
-def image_space(cfg: ArenaEnvCfg) -> gym.spaces.Box:
-    """The uint8 HxWx3 space of the egocentric and goal images."""
-    return gym.spaces.Box(0, 255, (cfg.camera_height, cfg.camera_width, 3), dtype=np.uint8)

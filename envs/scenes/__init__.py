@@ -1,6 +1,10 @@
 """Image-goal scenes without a simulator: seeded layouts (rooms, maze, halls), splits, palettes, landmarks,
-geodesic distances, shortest-path waypoints and episode sampling. The Isaac Lab env builds on these."""
+geodesic distances, shortest-path waypoints and episode sampling; and the Isaac Lab tasks built on them
+(``GoalNav-Rooms``, ``GoalNav-Maze``, ``GoalNav-Halls``)."""
 
+import gymnasium as gym
+
+from envs.scenes import agents
 from envs.scenes.geodesic import (
     GOAL_HEADINGS,
     PLAN_RESOLUTION,
@@ -17,7 +21,9 @@ from envs.scenes.layout import (
     CELL,
     GRID_SHAPE,
     LANDMARK_KINDS,
+    LANDMARKS_PER_KIND,
     MAX_LANDMARKS,
+    MAX_WALL_CELLS,
     MAX_WALLS,
     PALETTES,
     SPLITS,
@@ -39,7 +45,9 @@ __all__ = [
     "GOAL_HEADINGS",
     "GRID_SHAPE",
     "LANDMARK_KINDS",
+    "LANDMARKS_PER_KIND",
     "MAX_LANDMARKS",
+    "MAX_WALL_CELLS",
     "MAX_WALLS",
     "PALETTES",
     "PLAN_RESOLUTION",
@@ -64,3 +72,14 @@ __all__ = [
     "time_limit_steps",
     "xy_to_cell",
 ]
+
+for _style, _cfg in (("Rooms", "RoomsEnvCfg"), ("Maze", "MazeEnvCfg"), ("Halls", "HallsEnvCfg")):
+    gym.register(
+        id=f"GoalNav-{_style}",
+        entry_point=f"{__name__}.scene_env:SceneEnv",
+        disable_env_checker=True,
+        kwargs={
+            "env_cfg_entry_point": f"{__name__}.scene_env_cfg:{_cfg}",
+            "sb3_cfg_entry_point": f"{agents.__name__}:sb3_ppo_cfg.yaml",
+        },
+    )

@@ -19,10 +19,12 @@ SPLITS = ("train", "val", "test")
 CELL = 0.5  # [m] side of a layout cell
 GRID_SHAPE = (16, 16)  # (H, W) cells: 8 m x 8 m, the outer ring is wall
 MAX_WALLS = 24  # wall boxes per layout, at most (the env keeps a pool of this many wall bodies)
+MAX_WALL_CELLS = 52  # interior wall cells per layout, at most (the env keeps a pool of this many wall blocks)
 MAX_LANDMARKS = 8
+LANDMARKS_PER_KIND = 2  # the env keeps a pool of this many bodies per landmark kind
 WALL_HEIGHT = 0.5  # [m]; the robot's camera is at ~0.1 m
 LANDMARK_KINDS = ("box", "cylinder", "sphere", "cone")
-LANDMARK_SIZE = (0.2, 0.3)  # [m] range of a landmark's extent (edge or diameter; its height is the same)
+LANDMARK_SIZE = 0.25  # [m] a landmark's extent (edge or diameter); its height is the same
 _SPLIT_RESIDUES = {"train": tuple(range(8)), "val": (8,), "test": (9,)}  # by seed % 10
 
 
@@ -107,7 +109,8 @@ def generate(style: str, seed: int) -> SceneLayout:
         rng = np.random.default_rng((seed, STYLES.index(style), attempt))
         wall_cells = _GENERATORS[style](rng, GRID_SHAPE)
         boxes = _wall_boxes(wall_cells)
-        if len(boxes) > MAX_WALLS or not _connected(~wall_cells):
+        too_many = len(boxes) > MAX_WALLS or wall_cells[1:-1, 1:-1].sum() > MAX_WALL_CELLS
+        if too_many or not _connected(~wall_cells):
             continue
         occupancy, landmarks = _place_landmarks(wall_cells, rng)
         palette = _palette(seed, style, split)
@@ -292,13 +295,12 @@ def _place_landmarks(wall: np.ndarray, rng: np.random.Generator) -> tuple[np.nda
         else:
             occupancy[i, j] = False
     hues = (rng.random() + np.arange(len(placed)) / max(len(placed), 1)) % 1.0
+    kinds = rng.permutation(np.repeat(LANDMARK_KINDS, LANDMARKS_PER_KIND))
     landmarks = []
-    for (i, j), hue in zip(placed, rng.permutation(hues), strict=True):
-        size = float(rng.uniform(*LANDMARK_SIZE))
-        x, y = cell_to_xy(np.array([i, j])) + rng.uniform(-1, 1, 2) * (CELL - size) / 4
+    for (i, j), hue, kind in zip(placed, rng.permutation(hues), kinds, strict=False):
+        x, y = cell_to_xy(np.array([i, j])) + rng.uniform(-1, 1, 2) * (CELL - LANDMARK_SIZE) / 4
         rgb = colorsys.hsv_to_rgb(float(hue), float(rng.uniform(0.7, 1.0)), float(rng.uniform(0.75, 1.0)))
-        kind = LANDMARK_KINDS[int(rng.integers(len(LANDMARK_KINDS)))]
-        landmarks.append(Landmark(kind, float(x), float(y), size, tuple(float(c) for c in rgb)))
+        landmarks.append(Landmark(str(kind), float(x), float(y), LANDMARK_SIZE, tuple(float(c) for c in rgb)))
     return occupancy, landmarks
 
 

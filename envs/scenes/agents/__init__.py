@@ -1,0 +1,1 @@
+"""RL agent configs for the image-goal scenes."""

@@ -1,0 +1,61 @@
+"""Checks on a live image-goal scene, run in a subprocess by tests/test_scene_env.py (one simulation per
+process, and the test session already holds the arena). Prints one JSON line of measurements."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+import torch
+
+from envs.registry import open_env
+
+
+def main(style: str = "rooms") -> dict:
+    out = {}
+    with open_env(style, num_envs=2, device="cpu", seed=0) as env:
+        u = env.unwrapped
+        obs, _ = env.reset(seed=0)
+        out["state_dim"] = int(obs["policy"].shape[1])
+        out["finite_state"] = bool(torch.isfinite(obs["policy"]).all())
+        out["layout_seeds"] = list(u.layout_seed)
+        out["geodesic_start"] = u.start_distance.tolist()
+
+        # the robot at the goal pose sees (almost) the goal image; elsewhere it does not
+        goal_rgb = obs["goal_rgb"].float()
+        u.place_robot(torch.arange(2), u.goal_pose[:, :2].clone(), u.goal_pose[:, 2].clone())
+        at_goal = u._get_observations()["rgb"].float()
+        out["goal_view_diff"] = (at_goal - goal_rgb).abs().mean(dim=(1, 2, 3)).tolist()
+        start_rgb = obs["rgb"].float()
+        out["start_view_diff"] = (start_rgb - goal_rgb).abs().mean(dim=(1, 2, 3)).tolist()
+
+        # a reset changes the rendered layout
+        before = obs["rgb"].float()
+        obs, _ = env.reset(seed=1)
+        out["reset_layout_seeds"] = list(u.layout_seed)
+        out["reset_view_diff"] = (obs["rgb"].float() - before).abs().mean(dim=(1, 2, 3)).tolist()
+
+        # walls stop the robot: put it 0.4 m in front of a wall, facing it, and drive at full speed
+        layout = u.layouts[0]
+        free = np.argwhere(~layout.occupancy)
+        from envs.scenes.layout import cell_to_xy
+
+        for i, j in free:
+            if layout.wall_cells[i, j + 1] and not layout.occupancy[i, j - 1]:  # wall to the east
+                break
+        x, y = cell_to_xy(np.array([i, j]))
+        wall_face = x + 0.25
+        u.place_robot(torch.tensor([0]), torch.tensor([[x - 0.15, y]]), torch.tensor([0.0]))
+        for _ in range(90):
+            obs, *_ = env.step(torch.tensor([[1.0, 1.0], [0.0, 0.0]]))
+        pose = u.robot_pose()[0]
+        out["wall_face_x"] = float(wall_face)
+        out["front_x_after_push"] = float(pose[0] + 0.08)  # the outline's front edge
+        out["collisions_after_push"] = int(u.collisions[0])
+        out["labels_waypoints_shape"] = list(u.privileged_labels(8)["path_waypoints"].shape)
+    return out
+
+
+if __name__ == "__main__":
+    print("PROBE " + json.dumps(main(*sys.argv[1:])))
