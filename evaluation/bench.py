@@ -42,7 +42,13 @@ def worker(
 
     start = time.perf_counter()
     cfg = make_env_cfg(
-        env_name, num_envs, device, cameras=cameras, camera_width=size, camera_height=size, layout="random"
+        env_name,
+        num_envs,
+        device,
+        cameras=cameras,
+        camera_width=size,
+        camera_height=size,
+        layout="random" if env_name == "arena" else "train",
     )
     with launch(env_name, cfg) as env:
         env.reset(seed=0)

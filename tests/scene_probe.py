@@ -49,9 +49,10 @@ def main(style: str = "rooms") -> dict:
         u.place_robot(torch.tensor([0]), torch.tensor([[x - 0.15, y]]), torch.tensor([0.0]))
         for _ in range(90):
             obs, *_ = env.step(torch.tensor([[1.0, 1.0], [0.0, 0.0]]))
-        pose = u.robot_pose()[0]
+        from envs.common.kinematics import footprint_world
+
         out["wall_face_x"] = float(wall_face)
-        out["front_x_after_push"] = float(pose[0] + 0.08)  # the outline's front edge
+        out["front_x_after_push"] = float(footprint_world(u.robot_pose()[:1])[0, :, 0].max())
         out["collisions_after_push"] = int(u.collisions[0])
         out["labels_waypoints_shape"] = list(u.privileged_labels(8)["path_waypoints"].shape)
     return out

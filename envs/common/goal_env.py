@@ -169,8 +169,9 @@ class GoalNavEnv(DirectRLEnv):
         env_ids = torch.as_tensor(env_ids, device=self.device, dtype=torch.long)
         n = len(env_ids)
         root = torch.zeros(n, 7, device=self.device)
-        yaw = yaw.to(self.device)
-        root[:, :2] = kinematics.axle_to_base(xy.to(self.device), yaw) + self.scene.env_origins[env_ids, :2]
+        xy = torch.as_tensor(xy, dtype=torch.float32, device=self.device)
+        yaw = torch.as_tensor(yaw, dtype=torch.float32, device=self.device)
+        root[:, :2] = kinematics.axle_to_base(xy, yaw) + self.scene.env_origins[env_ids, :2]
         root[:, 2] = BASE_HEIGHT
         root[:, 3:] = kinematics.yaw_to_quat(yaw)
         self.robot.write_root_pose_to_sim_index(root_pose=root, env_ids=env_ids)
@@ -180,7 +181,7 @@ class GoalNavEnv(DirectRLEnv):
         zeros = torch.zeros(n, self.robot.num_joints, device=self.device)
         self.robot.write_joint_position_to_sim_index(position=zeros, env_ids=env_ids)
         self.robot.write_joint_velocity_to_sim_index(velocity=zeros, env_ids=env_ids)
-        self._prev_xy[env_ids] = xy.to(self.device)
+        self._prev_xy[env_ids] = xy
         self._prev_distance[env_ids] = self.distance_to_goal(self._prev_xy[env_ids], env_ids)
         if sync:
             self.scene.write_data_to_sim()

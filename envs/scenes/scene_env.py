@@ -32,6 +32,7 @@ from envs.scenes.scene_env_cfg import (
 INSTRUCTION = "go to where the goal image was taken"
 LAYOUT_SEEDS_PER_SPLIT = 100_000  # resets draw layouts from the first this many seeds of the split
 WAYPOINT_SPACING = 0.25  # [m] between privileged path waypoints
+FLOOR_Z = -0.002  # [m] centre of the 1 cm floor tile: its top sits 3 mm above the collision plane
 CONTACT_MARGIN = 0.01  # [m] the robot outline this close to a wall cell counts as touching it
 
 
@@ -165,7 +166,7 @@ class SceneEnv(GoalNavEnv):
                                [-half, 0, WALL_HEIGHT / 2]], dtype=torch.float32, device=dev)  # fmt: skip
         yaw = torch.tensor([0.0, 0.0, np.pi / 2, np.pi / 2], device=dev)
         self._write_poses(self._borders, env_ids, border.expand(n, -1, -1), origins, yaw)
-        self._write_poses([self._floor], env_ids, torch.tensor([[[0.0, 0.0, -0.005]]], device=dev).expand(n, -1, -1),
+        self._write_poses([self._floor], env_ids, torch.tensor([[[0.0, 0.0, FLOOR_Z]]], device=dev).expand(n, -1, -1),
                           origins)  # fmt: skip
         wall_rgb = np.array([layout.palette.wall for layout in layouts])
         for asset in [*self._walls, *self._borders]:

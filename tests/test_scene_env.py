@@ -1,0 +1,52 @@
+"""The image-goal scenes in the simulator (run in a subprocess: the test session already holds the arena)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from envs.registry import EnvConfigError, make_env_cfg
+from envs.scenes.scene_env_cfg import STATE_DIM
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def probe():
+    proc = subprocess.run([sys.executable, "tests/scene_probe.py", "rooms"], cwd=REPO, capture_output=True,
+                          text=True, timeout=600)  # fmt: skip
+    line = next((x for x in proc.stdout.splitlines() if x.startswith("PROBE ")), None)
+    assert proc.returncode == 0 and line, proc.stderr[-3000:]
+    return json.loads(line[len("PROBE ") :])
+
+
+def test_state_has_the_declared_size_and_is_finite(probe):
+    assert probe["state_dim"] == STATE_DIM and probe["finite_state"]
+    assert all(2.0 <= d <= 8.0 + 0.5 for d in probe["geodesic_start"])
+    assert probe["labels_waypoints_shape"] == [2, 8, 2]
+
+
+def test_robot_at_the_goal_pose_sees_the_goal_image(probe):
+    for at_goal, at_start in zip(probe["goal_view_diff"], probe["start_view_diff"], strict=True):
+        assert at_goal < 6.0 and at_goal < at_start / 3  # mean absolute difference, 0..255
+
+
+def test_a_reset_draws_a_new_layout_and_the_camera_sees_it(probe):
+    assert probe["reset_layout_seeds"] != probe["layout_seeds"]
+    assert min(probe["reset_view_diff"]) > 10.0
+
+
+def test_walls_stop_the_robot_and_count_as_collisions(probe):
+    assert probe["front_x_after_push"] <= probe["wall_face_x"] + 0.01  # 3 s at full speed into the wall
+    assert probe["collisions_after_push"] >= 1
+
+
+def test_scene_layout_flag_is_the_seed_split():
+    cfg = make_env_cfg("maze", num_envs=2, device="cpu", layout="test")
+    assert cfg.style == "maze" and cfg.layout == "test"
+    with pytest.raises(EnvConfigError, match="choose one of: train, val, test"):
+        make_env_cfg("rooms", layout="paper")
