@@ -19,7 +19,7 @@ from evaluation.report import markdown_table
 PUBLISHED = {
     "arena": [
         {"policy": "expert (published)", "success_rate": 1.0, "mean_steps_successful": 114},
-        {"policy": "SigLIP-BC (published)", "encoder": "SigLIP So400M", "success_rate": 0.74, "mean_steps_successful": 369, "steps_ratio_vs_expert": 3.2},
+        {"policy": "SigLIP-BC (published)", "encoder": "SigLIP So400M", "variant": "study recipe", "success_rate": 0.74, "mean_steps_successful": 369, "steps_ratio_vs_expert": 3.2},
     ]
 }  # fmt: skip
 ORDER = ["expert", "siglip_bc", "pignav", "late_fusion", "random"]

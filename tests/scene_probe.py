@@ -12,7 +12,7 @@ import torch
 from envs.registry import open_env
 
 
-def main(style: str = "rooms") -> dict:
+def main(style: str) -> dict:
     out = {}
     with open_env(style, num_envs=2, device="cpu", seed=0) as env:
         u = env.unwrapped
@@ -58,5 +58,16 @@ def main(style: str = "rooms") -> dict:
     return out
 
 
+def without_cameras(style: str) -> dict:
+    """State-only, as PPO trains: resets and steps work and the state stays finite."""
+    with open_env(style, num_envs=4, device="cpu", seed=0, cameras=False) as env:
+        obs, _ = env.reset(seed=0)
+        for _ in range(60):
+            obs, *_ = env.step(torch.rand(4, 2) * 2 - 1)
+        env.unwrapped.reset()
+        return {"finite_state": bool(torch.isfinite(obs["policy"]).all()), "keys": sorted(obs)}
+
+
 if __name__ == "__main__":
-    print("PROBE " + json.dumps(main(*sys.argv[1:])))
+    style, *mode = sys.argv[1:]
+    print("PROBE " + json.dumps(without_cameras(style) if mode == ["no-cameras"] else main(style)))

@@ -15,13 +15,22 @@ from envs.scenes.scene_env_cfg import STATE_DIM
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def probe():
-    proc = subprocess.run([sys.executable, "tests/scene_probe.py", "rooms"], cwd=REPO, capture_output=True,
+def run_probe(*args: str) -> dict:
+    proc = subprocess.run([sys.executable, "tests/scene_probe.py", *args], cwd=REPO, capture_output=True,
                           text=True, timeout=600)  # fmt: skip
     line = next((x for x in proc.stdout.splitlines() if x.startswith("PROBE ")), None)
     assert proc.returncode == 0 and line, proc.stderr[-3000:]
     return json.loads(line[len("PROBE ") :])
+
+
+@pytest.fixture(scope="module")
+def probe():
+    return run_probe("rooms")
+
+
+def test_state_only_envs_step_and_reset_for_ppo():
+    out = run_probe("maze", "no-cameras")
+    assert out["finite_state"] and out["keys"] == ["policy"]
 
 
 def test_state_has_the_declared_size_and_is_finite(probe):

@@ -54,13 +54,15 @@ class SceneEnv(GoalNavEnv):
                            for kind in LANDMARK_KINDS}  # fmt: skip
         self._borders = [self.scene[name] for name in BORDERS]
         self._floor = self.scene["floor"]
-        from isaaclab_newton.physics import NewtonManager
+        # per-env colours matter only to the cameras; without them the visual shapes are not built
+        self._color = {}
+        if cfg.cameras:
+            from isaaclab_newton.physics import NewtonManager
 
-        def writer(asset):
-            return NewtonManager.create_visual_shape_color_writer(asset, ("body",))
-
-        self._color = {id(a): writer(a) for a in [*self._walls, *self._borders, self._floor]
-                       + [a for pool in self._landmarks.values() for a in pool]}  # fmt: skip
+            pieces = [*self._walls, *self._borders, self._floor, *sum(self._landmarks.values(), [])]
+            self._color = {
+                id(a): NewtonManager.create_visual_shape_color_writer(a, ("body",)) for a in pieces
+            }
 
     # -- what GoalNavEnv asks of a task
 
@@ -185,6 +187,8 @@ class SceneEnv(GoalNavEnv):
             asset.write_root_pose_to_sim_index(root_pose=pose, env_ids=env_ids)
 
     def _paint(self, asset, env_ids: torch.Tensor, rgb: np.ndarray) -> None:
+        if not self._color:
+            return
         colors = torch.as_tensor(np.asarray(rgb), dtype=torch.float32, device=self.device).view(
             len(env_ids), 1, 3
         )
