@@ -190,31 +190,38 @@ def write_scene_piece(name: str, path: Path | None = None) -> Path:
     mat = _material(stage, "/Piece/Looks/surface", (0.7, 0.7, 0.7), 0.5)
     _fixed_articulation(stage, "/Piece")
     side, r = GRID_SHAPE[1] * CELL, LANDMARK_SIZE / 2
-    if name in ("wall_block", "border_wall", "floor_tile"):
-        size = {"wall_block": (CELL, CELL, WALL_HEIGHT), "border_wall": (side, CELL, WALL_HEIGHT),
-                "floor_tile": (side, side, 0.01)}[name]  # fmt: skip
-        geom = UsdGeom.Cube.Define(stage, "/Piece/body/geom")
+
+    def cube(prim_path: str, size: tuple[float, float, float]) -> Usd.Prim:
+        geom = UsdGeom.Cube.Define(stage, prim_path)
         geom.CreateSizeAttr(1.0)
         geom.AddScaleOp().Set(Gf.Vec3f(*size))
-    elif name == "landmark_box":
-        geom = UsdGeom.Cube.Define(stage, "/Piece/body/geom")
-        geom.CreateSizeAttr(LANDMARK_SIZE)
-    elif name == "landmark_sphere":
-        geom = UsdGeom.Sphere.Define(stage, "/Piece/body/geom")
-        geom.CreateRadiusAttr(r)
-    elif name in ("landmark_cylinder", "landmark_cone"):
-        geom = (UsdGeom.Cylinder if name == "landmark_cylinder" else UsdGeom.Cone).Define(
-            stage, "/Piece/body/geom"
-        )
-        geom.CreateRadiusAttr(r)
-        geom.CreateHeightAttr(LANDMARK_SIZE)
-        geom.CreateAxisAttr("Z")
-    else:
-        raise ValueError(f"unknown scene piece {name!r}")
+        return geom.GetPrim()
+
     if name in ("wall_block", "border_wall"):
-        _collider(geom.GetPrim(), mat)
+        # full-size visual box; a collider 3 mm inside it (1 cm above the floor), so that neighbouring
+        # pieces and the floor stay beyond the contact gap (see envs/scenes/scene_env_cfg.py)
+        length = CELL if name == "wall_block" else side - CELL
+        visual = cube("/Piece/body/geom", (length, CELL, WALL_HEIGHT))
+        UsdShade.MaterialBindingAPI.Apply(visual).Bind(mat)
+        _collider(cube("/Piece/body/collider", (length - 0.006, CELL - 0.006, WALL_HEIGHT - 0.02)), mat)
     else:
-        UsdShade.MaterialBindingAPI.Apply(geom.GetPrim()).Bind(mat)
+        if name == "floor_tile":
+            geom = UsdGeom.Cube.Get(stage, cube("/Piece/body/geom", (side, side, 0.01)).GetPath())
+        elif name == "landmark_box":
+            geom = UsdGeom.Cube.Define(stage, "/Piece/body/geom")
+            geom.CreateSizeAttr(LANDMARK_SIZE)
+        elif name == "landmark_sphere":
+            geom = UsdGeom.Sphere.Define(stage, "/Piece/body/geom")
+            geom.CreateRadiusAttr(r)
+        elif name in ("landmark_cylinder", "landmark_cone"):
+            kind = UsdGeom.Cylinder if name == "landmark_cylinder" else UsdGeom.Cone
+            geom = kind.Define(stage, "/Piece/body/geom")
+            geom.CreateRadiusAttr(r)
+            geom.CreateHeightAttr(LANDMARK_SIZE)
+            geom.CreateAxisAttr("Z")
+        else:
+            raise ValueError(f"unknown scene piece {name!r}")
+        UsdShade.MaterialBindingAPI.Apply(geom.GetPrim()).Bind(mat)  # visual only
     stage.GetRootLayer().Export(str(path))
     return path
 

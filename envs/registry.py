@@ -17,14 +17,16 @@ import envs  # noqa: F401  (registers the tasks)
 class EnvSpec:
     gym_id: str
     layouts: tuple[str, ...]
+    train_layout: str  # what experts train on
+    eval_layout: str  # what evaluation and students use by default
 
 
 ENVS: dict[str, EnvSpec] = {
-    "arena": EnvSpec("GoalNav-Arena", ("paper", "random", "mixed")),
+    "arena": EnvSpec("GoalNav-Arena", ("paper", "random", "mixed"), "mixed", "paper"),
     # image-goal scenes: the layout flag picks the split of layout seeds
-    "rooms": EnvSpec("GoalNav-Rooms", ("train", "val", "test")),
-    "maze": EnvSpec("GoalNav-Maze", ("train", "val", "test")),
-    "halls": EnvSpec("GoalNav-Halls", ("train", "val", "test")),
+    "rooms": EnvSpec("GoalNav-Rooms", ("train", "val", "test"), "train", "test"),
+    "maze": EnvSpec("GoalNav-Maze", ("train", "val", "test"), "train", "test"),
+    "halls": EnvSpec("GoalNav-Halls", ("train", "val", "test"), "train", "test"),
 }
 
 

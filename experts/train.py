@@ -17,7 +17,7 @@ import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList, CheckpointCallback
 
 from envs.cli import ArgumentParser, add_env_args, env_cfg_from_args
-from envs.registry import launch
+from envs.registry import ENVS, launch
 from experts import actions, expert_zip
 from experts.ppo_cfg import PROFILES, load_ppo_cfg
 
@@ -67,9 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     run_dir = args.out or Path("runs") / args.env / "expert"
     # no cameras while training; final observations are needed to bootstrap truncated episodes.
-    # Half paper, half random layouts (unless --layout says otherwise): the paper layout's tight row
-    # of spheres needs its own practice, the random one teaches the general skill.
-    args.layout = args.layout or "mixed"
+    # Arena: half paper, half random layouts (the paper layout's tight row of spheres needs its own
+    # practice, the random one teaches the general skill). Scenes: the train split of layout seeds.
+    if args.layout is None and args.env in ENVS:
+        args.layout = ENVS[args.env].train_layout
     cfg = env_cfg_from_args(parser, args, cameras=False, compute_final_obs=True)
     ppo_kwargs, total = load_ppo_cfg(args.env, args.profile, cfg.scene.num_envs, cfg.sim.device)
     total = args.timesteps or total

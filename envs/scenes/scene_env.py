@@ -36,6 +36,14 @@ FLOOR_Z = -0.002  # [m] centre of the 1 cm floor tile: its top sits 3 mm above t
 CONTACT_MARGIN = 0.01  # [m] the robot outline this close to a wall cell counts as touching it
 
 
+def parked(n: int, count: int) -> np.ndarray:
+    """(n, count, 3) spots below the floor, one per piece: parked pieces must not overlap (contacts)."""
+    spots = np.zeros((n, count, 3))
+    spots[:, :, 0] = (np.arange(count) - count / 2) * (CELL + 0.1)
+    spots[:, :, 2] = PARKED_Z
+    return spots
+
+
 class SceneEnv(GoalNavEnv):
     """Reach the goal image's pose. ``policy`` holds the privileged state (goal and next waypoints)."""
 
@@ -145,7 +153,7 @@ class SceneEnv(GoalNavEnv):
         """Move the wall blocks and landmarks of each env to its layout and paint its palette."""
         n, dev = len(env_ids), self.device
         origins = self.scene.env_origins[env_ids]
-        walls = np.full((n, len(self._walls), 3), [0.0, 0.0, PARKED_Z])
+        walls = parked(n, len(self._walls))
         for i, layout in enumerate(layouts):
             cells = np.argwhere(layout.wall_cells[1:-1, 1:-1]) + 1
             walls[i, : len(cells), :2] = cell_to_xy(cells)
@@ -154,7 +162,7 @@ class SceneEnv(GoalNavEnv):
             self._walls, env_ids, torch.as_tensor(walls, dtype=torch.float32, device=dev), origins
         )
         for kind, pool in self._landmarks.items():
-            spots = np.full((n, len(pool), 3), [0.0, 0.0, PARKED_Z])
+            spots = parked(n, len(pool))
             colors = np.full((n, len(pool), 3), 0.5)
             for i, layout in enumerate(layouts):
                 for k, lm in enumerate(lm for lm in layout.landmarks if lm.kind == kind):
@@ -163,9 +171,12 @@ class SceneEnv(GoalNavEnv):
             self._write_poses(pool, env_ids, torch.as_tensor(spots, dtype=torch.float32, device=dev), origins)
             for k, asset in enumerate(pool):
                 self._paint(asset, env_ids, colors[:, k])
-        half = SCENE_SIZE / 2 - CELL / 2
-        border = torch.tensor([[0, half, WALL_HEIGHT / 2], [0, -half, WALL_HEIGHT / 2], [half, 0, WALL_HEIGHT / 2],
-                               [-half, 0, WALL_HEIGHT / 2]], dtype=torch.float32, device=dev)  # fmt: skip
+        # a pinwheel of four 7.5 m sides (N, S, E, W) that covers the outer ring without overlaps
+        h, q = SCENE_SIZE / 2 - CELL / 2, CELL / 2
+        z = WALL_HEIGHT / 2
+        border = torch.tensor(
+            [[-q, h, z], [q, -h, z], [h, q, z], [-h, -q, z]], dtype=torch.float32, device=dev
+        )
         yaw = torch.tensor([0.0, 0.0, np.pi / 2, np.pi / 2], device=dev)
         self._write_poses(self._borders, env_ids, border.expand(n, -1, -1), origins, yaw)
         self._write_poses([self._floor], env_ids, torch.tensor([[[0.0, 0.0, FLOOR_Z]]], device=dev).expand(n, -1, -1),

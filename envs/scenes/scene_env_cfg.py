@@ -15,7 +15,13 @@ from envs.common.sim import newton_sim_cfg
 from envs.scenes.layout import CELL, GRID_SHAPE, LANDMARK_KINDS, LANDMARKS_PER_KIND, MAX_WALL_CELLS
 
 SCENE_SIZE = GRID_SHAPE[1] * CELL  # [m] side of the square scene
-PARKED_Z = -2.0  # unused wall blocks and landmarks wait below the floor, out of sight
+PARKED_Z = 25.0  # unused wall blocks and landmarks wait high up, beyond the cameras' 20 m range
+# (not below the floor: MuJoCo's ground plane is a half-space, and everything under it is in contact)
+NCONMAX = 160  # contact candidates per env: the ground plane pairs with every piece in the broadphase
+# Wall colliders are 3 mm inside their visual boxes, so neighbours are 6 mm apart: beyond the contact
+# gap of 2 x 2 mm (resting contacts between pieces would fill MuJoCo's buffers), and a robot pushing
+# against a wall keeps its camera (5 mm behind its front) outside the wall.
+CONTACT_GAP = 0.002
 NUM_WAYPOINTS_IN_STATE = 3
 STATE_DIM = 14 + 2 * NUM_WAYPOINTS_IN_STATE  # see SceneEnv._privileged_state
 WALLS = [f"wall_{i:02d}" for i in range(MAX_WALL_CELLS)]
@@ -60,7 +66,9 @@ class SceneEnvCfg(DirectRLEnvCfg):
     action_space = 2
     observation_space = STATE_DIM
     state_space = 0
-    sim: SimulationCfg = newton_sim_cfg(physics_dt=1.0 / 60.0, decimation=2)
+    sim: SimulationCfg = newton_sim_cfg(
+        physics_dt=1.0 / 60.0, decimation=2, nconmax=NCONMAX, contact_gap=CONTACT_GAP
+    )
     scene: SceneSceneCfg = SceneSceneCfg(num_envs=16, env_spacing=SCENE_SIZE + 2.0, replicate_physics=True)
 
     style: str = "rooms"
@@ -91,7 +99,9 @@ class SceneEnvCfg(DirectRLEnvCfg):
     def configure(self) -> None:
         """Add the scene pieces and cameras, apply the sim settings; the env calls this before building."""
         viewers = self.sim.visualizer_cfgs
-        self.sim = newton_sim_cfg(self.physics_dt, self.decimation, device=self.sim.device)
+        self.sim = newton_sim_cfg(
+            self.physics_dt, self.decimation, device=self.sim.device, nconmax=NCONMAX, contact_gap=CONTACT_GAP
+        )
         self.sim.visualizer_cfgs = viewers
         for name in BORDERS:
             setattr(self.scene, name, piece(name, "border_wall"))
