@@ -114,7 +114,13 @@ def write_report(
         np.savez_compressed(written[-1], **poses)
     if plots and result.records:
         written.append(
-            plot_trajectories(result.trajectories, episodes, result.records, out_dir / "trajectories.png")
+            plot_trajectories(
+                result.trajectories,
+                episodes,
+                result.records,
+                out_dir / "trajectories.png",
+                env=summary["env"],
+            )  # fmt: skip
         )
         written.append(plot_success_by_target(result.records, out_dir / "success_by_target.png"))
     if result.frames:

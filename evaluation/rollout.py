@@ -8,10 +8,9 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from envs.arena import layout
 from evaluation.episodes import EpisodeQueue
 from evaluation.metrics import EpisodeRecord
-from evaluation.topdown import topdown_frame
+from evaluation.topdown import env_topdown_frame
 
 
 @dataclass
@@ -27,12 +26,13 @@ def video_frame(obs: dict, env, trajectory: list) -> np.ndarray:
     ego, goal = (obs[k][0].cpu().numpy() for k in ("rgb", "goal_rgb"))
     size = ego.shape[0] * 2
     scale = lambda img: img.repeat(2, 0).repeat(2, 1)  # noqa: E731
-    top = topdown_frame(env.sphere_xy[0].cpu().numpy(), int(env.target_index[0]), np.array(trajectory), size)
-    return np.concatenate([scale(ego), scale(goal), top], axis=1)
+    return np.concatenate(
+        [scale(ego), scale(goal), env_topdown_frame(env, 0, np.array(trajectory), size)], axis=1
+    )
 
 
 def evaluate(
-    env, policy, episodes: list[layout.Episode], seed: int = 0, video_episodes: int = 0, progress: bool = True
+    env, policy, episodes: list, seed: int = 0, video_episodes: int = 0, progress: bool = True
 ) -> RolloutResult:
     """Run `policy` on every episode of the set. Ctrl-C stops early and returns what was collected."""
     unwrapped = env.unwrapped
@@ -43,10 +43,7 @@ def evaluate(
         obs, _ = env.reset(seed=seed)
         policy.reset(torch.arange(unwrapped.num_envs))
         trajectories = [[pose] for pose in unwrapped.robot_pose().cpu().numpy()]
-        meta = [
-            (int(t), text)
-            for t, text in zip(unwrapped.target_index.tolist(), unwrapped.instructions, strict=True)
-        ]
+        meta = [(unwrapped.episode_label(i), unwrapped.instructions[i]) for i in range(unwrapped.num_envs)]
         video_left = video_episodes
         bar = tqdm(total=len(episodes), desc="episodes", unit="ep", disable=not progress)
         while len(result.records) < len(episodes):
@@ -66,7 +63,7 @@ def evaluate(
                         target, text = meta[env_id]
                         result.records.append(
                             EpisodeRecord.from_outcome(
-                                episode_id, layout.COLORS[target], text,
+                                episode_id, target, text,
                                 ended["success"][j].item(), ended["timed_out"][j].item(), ended["steps"][j].item(),
                                 ended["path_length"][j].item(), ended["start_distance"][j].item(),
                                 ended["final_distance"][j].item(), ended["collisions"][j].item(),
@@ -79,7 +76,7 @@ def evaluate(
                     if env_id == 0 and video_left > 0:
                         video_left -= 1
                     trajectories[env_id] = [poses[env_id]]
-                    meta[env_id] = (int(unwrapped.target_index[env_id]), unwrapped.instructions[env_id])
+                    meta[env_id] = (unwrapped.episode_label(env_id), unwrapped.instructions[env_id])
                 policy.reset(ended["env_ids"])
             for env_id in range(unwrapped.num_envs):
                 if env_id not in ended_envs:

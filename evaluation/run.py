@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from envs.cli import ArgumentParser, add_env_args, env_cfg_from_args
-from envs.registry import launch
+from envs.registry import ENVS, launch
 from envs.viz import VIZ_CHOICES, VizUnavailable, apply_viz
 from evaluation.episodes import SPLITS, load_episode_set
 from evaluation.metrics import steps_ratio, summarize
@@ -118,6 +118,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--policy is required (or --replay RESULTS_DIR)")
     if args.episodes is not None and args.episodes < 1:
         parser.error(f"--episodes must be >= 1, got {args.episodes}")
+    if args.env in ENVS and ENVS[args.env].eval_layout == "test":  # scenes: the layout is the seed split
+        if args.layout not in (None, args.split):
+            parser.error(
+                f"--env {args.env} evaluates on {args.split} layouts; drop --layout or pass --layout {args.split}"
+            )
+        args.layout = args.split
     args.layout = args.layout or "paper"
     cfg = env_cfg_from_args(parser, args, cameras=NEEDS_CAMERAS[args.policy] or args.video)
     try:
@@ -161,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         "checkpoint": str(checkpoint) if checkpoint else None,
         "encoder": getattr(policy, "encoder_name", None),
         "variant": getattr(policy, "metadata", {}).get("variant"),
-        "instruction_style": cfg.instruction_style,
+        "instruction_style": getattr(cfg, "instruction_style", None),
         "num_envs": cfg.scene.num_envs,
         "device": cfg.sim.device,
         "seed": args.seed,

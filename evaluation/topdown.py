@@ -1,4 +1,5 @@
-"""Top-down views of the arena: a cheap raster for video frames and a matplotlib map of trajectories."""
+"""Top-down views (arena and image-goal scenes): a cheap raster for video frames and matplotlib maps
+of trajectories."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ import numpy as np
 
 from envs.arena import layout
 from envs.arena.arena_env_cfg import ARENA_SIZE, SPHERE_RADIUS
+from envs.scenes import CELL, GRID_SHAPE, generate
+
+SCENE_SIZE = GRID_SHAPE[1] * CELL
 
 RGB = {
     "red": (230, 40, 40),
@@ -18,15 +22,34 @@ RGB = {
 }
 
 
+def _pixels(extent: float, size: int):
+    """Metres (centred square of side `extent`) -> pixel column, row."""
+
+    def to_px(xy):
+        xy = np.asarray(xy)
+        half = extent / 2
+        return (xy[..., 0] + half) / extent * (size - 1), (half - xy[..., 1]) / extent * (size - 1)
+
+    return to_px
+
+
+def _draw_path(img: np.ndarray, trajectory: np.ndarray, to_px) -> None:
+    """The path so far (grey) and the robot's heading (a black tick)."""
+    size = img.shape[0]
+    clip = lambda v: np.clip(np.round(v).astype(int), 0, size - 1)  # noqa: E731
+    if len(trajectory):
+        px, py = to_px(trajectory[:, :2])
+        img[clip(py), clip(px)] = (60, 60, 60)
+        x, y, yaw = trajectory[-1]
+        t = np.linspace(0, 0.15, 8)
+        hx, hy = to_px(np.stack([x + t * np.cos(yaw), y + t * np.sin(yaw)], axis=-1))
+        img[clip(hy), clip(hx)] = (0, 0, 0)
+
+
 def topdown_frame(sphere_xy: np.ndarray, target: int, trajectory: np.ndarray, size: int = 128) -> np.ndarray:
     """(size, size, 3) uint8: floor, spheres (target ringed), the path so far and the robot's heading."""
     img = np.full((size, size, 3), 235, np.uint8)
-    half = ARENA_SIZE / 2
-
-    def to_px(xy):  # arena metres -> pixel column, row
-        xy = np.asarray(xy)
-        return (xy[..., 0] + half) / ARENA_SIZE * (size - 1), (half - xy[..., 1]) / ARENA_SIZE * (size - 1)
-
+    to_px = _pixels(ARENA_SIZE, size)
     yy, xx = np.mgrid[0:size, 0:size]
     radius = SPHERE_RADIUS / ARENA_SIZE * size
     for k, xy in enumerate(sphere_xy):
@@ -35,28 +58,39 @@ def topdown_frame(sphere_xy: np.ndarray, target: int, trajectory: np.ndarray, si
         img[d <= radius + 1.5] = RGB[layout.COLORS[k]]
         if k == target:
             img[(d > radius + 2.5) & (d <= radius + 4)] = (0, 0, 0)
-    if len(trajectory):
-        px, py = to_px(trajectory[:, :2])
-        img[np.clip(py.round().astype(int), 0, size - 1), np.clip(px.round().astype(int), 0, size - 1)] = (
-            60,
-            60,
-            60,
-        )
-        x, y, yaw = trajectory[-1]
-        for t in np.linspace(0, 0.15, 8):  # heading tick
-            hx, hy = to_px(np.array([x + t * np.cos(yaw), y + t * np.sin(yaw)]))
-            img[int(np.clip(round(float(hy)), 0, size - 1)), int(np.clip(round(float(hx)), 0, size - 1))] = (
-                0,
-                0,
-                0,
-            )
+    _draw_path(img, trajectory, to_px)
     return img
 
 
+def scene_topdown_frame(occupancy: np.ndarray, goal_xy: np.ndarray, trajectory: np.ndarray, size: int = 128):
+    """(size, size, 3) uint8: walls and landmarks dark, the goal ringed, the path and heading."""
+    cells = np.floor(np.arange(size) / size * GRID_SHAPE[0]).astype(int)
+    occupied = occupancy[::-1][cells][:, cells]  # row 0 of the grid is the bottom of the image
+    img = np.where(occupied[..., None], np.uint8(90), np.uint8(235)).repeat(3, axis=-1)
+    to_px = _pixels(SCENE_SIZE, size)
+    yy, xx = np.mgrid[0:size, 0:size]
+    px, py = to_px(goal_xy)
+    d = np.hypot(xx - px, yy - py)
+    img[(d > 3) & (d <= 4.5)] = (20, 150, 40)
+    _draw_path(img, trajectory, to_px)
+    return img
+
+
+def env_topdown_frame(env, env_id: int, trajectory: np.ndarray, size: int = 128) -> np.ndarray:
+    """The top-down frame of a live env (arena or scene)."""
+    if hasattr(env, "sphere_xy"):
+        return topdown_frame(
+            env.sphere_xy[env_id].cpu().numpy(), int(env.target_index[env_id]), trajectory, size
+        )
+    goal = env.goal_pose[env_id, :2].cpu().numpy()
+    return scene_topdown_frame(env.layouts[env_id].occupancy, goal, trajectory, size)
+
+
 def plot_trajectories(
-    trajectories: dict, episodes: list, records: list, path: Path, max_panels: int = 12
+    trajectories: dict, episodes: list, records: list, path: Path, max_panels: int = 12, env: str = "arena"
 ) -> Path:
-    """A grid of top-down maps, one episode each: spheres, the target ringed, the path green or red."""
+    """A grid of top-down maps, one episode each: spheres and the target ringed (arena) or walls and the
+    goal ringed (scenes); the path green on success, red otherwise."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -68,20 +102,27 @@ def plot_trajectories(
     fig, axes = plt.subplots(rows, cols, figsize=(3 * cols, 3 * rows), squeeze=False)
     for ax in axes.flat:
         ax.set_axis_off()
-    half = ARENA_SIZE / 2
     for ax, record in zip(axes.flat, shown, strict=False):
         episode = episodes[record.episode_id]
+        scene = isinstance(episode, tuple)  # (layout seed, SceneEpisode) for the image-goal scenes
+        half = (SCENE_SIZE if scene else ARENA_SIZE) / 2
         ax.set_axis_on()
         ax.set_xlim(-half, half)
         ax.set_ylim(-half, half)
         ax.set_aspect("equal")
         ax.set_xticks([])
         ax.set_yticks([])
-        for k, xy in enumerate(episode.sphere_xy):
-            ax.add_patch(plt.Circle(xy, SPHERE_RADIUS, color=np.array(RGB[layout.COLORS[k]]) / 255))
-        ax.add_patch(
-            plt.Circle(episode.sphere_xy[episode.target], 0.3, fill=False, ls="--", color="k", lw=0.8)
-        )
+        if scene:
+            seed, ep = episode
+            ax.imshow(generate(env, seed).occupancy, origin="lower", cmap="Greys", vmin=0, vmax=1.5,
+                      extent=(-half, half, -half, half))  # fmt: skip
+            ax.add_patch(plt.Circle(ep.goal_xy, 0.5, fill=False, ls="--", color="tab:green", lw=0.8))
+        else:
+            for k, xy in enumerate(episode.sphere_xy):
+                ax.add_patch(plt.Circle(xy, SPHERE_RADIUS, color=np.array(RGB[layout.COLORS[k]]) / 255))
+            ax.add_patch(
+                plt.Circle(episode.sphere_xy[episode.target], 0.3, fill=False, ls="--", color="k", lw=0.8)
+            )
         traj = trajectories[record.episode_id]
         ax.plot(traj[:, 0], traj[:, 1], color="tab:green" if record.success else "tab:red", lw=1.5)
         ax.plot(*traj[0, :2], "ko", ms=3)

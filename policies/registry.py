@@ -6,9 +6,9 @@ from pathlib import Path
 
 from policies.base import Policy
 
-POLICY_KINDS = ("expert", "siglip_bc", "random")
-NEEDS_CHECKPOINT = {"expert": True, "siglip_bc": True, "random": False}
-NEEDS_CAMERAS = {"expert": False, "siglip_bc": True, "random": False}
+POLICY_KINDS = ("expert", "planner", "siglip_bc", "random")
+NEEDS_CHECKPOINT = {"expert": True, "planner": False, "siglip_bc": True, "random": False}
+NEEDS_CAMERAS = {"expert": False, "planner": False, "siglip_bc": True, "random": False}
 
 
 class MissingCheckpointError(FileNotFoundError):
@@ -47,6 +47,10 @@ def check_checkpoint(
 ) -> dict:
     """The checkpoint's metadata, read before any simulation starts. Raises ValueError (a checkpoint for
     another kind or env) or EncoderWeightsMissing, with messages that say what to do."""
+    if kind == "planner" and env == "arena":
+        raise ValueError(
+            "the planner follows shortest paths in the image-goal scenes; use --env rooms|maze|halls"
+        )
     if checkpoint is None:
         return {}
     if kind == "expert":
@@ -76,6 +80,14 @@ def make_policy(
         from policies.random_policy.policy import RandomPolicy
 
         return RandomPolicy(num_envs, seed)
+    if kind == "planner":
+        if env == "arena":
+            raise ValueError(
+                "the planner follows shortest paths in the image-goal scenes; use it with --env rooms|maze|halls"
+            )
+        from policies.planner import PlannerPolicy
+
+        return PlannerPolicy()
     if kind == "expert":
         from policies.expert import ExpertPolicy
 

@@ -34,3 +34,19 @@ def test_queue_hands_out_each_episode_once():
     queue = EpisodeQueue(episodes.make_episode_set("arena", "paper", "val")[:3])
     got = [queue(env_id) for env_id in range(5)]
     assert [g[0] for g in got[:3]] == [0, 1, 2] and got[3] is None and got[4] is None
+
+
+@pytest.mark.parametrize("style", ["rooms", "maze", "halls"])
+@pytest.mark.parametrize("split", ["val", "test"])
+def test_scene_episode_sets_use_their_split_and_are_committed(style, split, tmp_path):
+    from envs.scenes import split_of
+
+    written = episodes.write_episode_set(style, split, split, tmp_path)
+    committed = episodes.episode_set_path(style, split, split)
+    assert committed.read_text() == written.read_text(), f"{committed} is stale: run evaluation/episodes.py"
+    loaded = episodes.load_episode_set(style, split, split)
+    assert len(loaded) == episodes.SPLITS[split][1]
+    assert all(split_of(seed) == split for seed, _ in loaded)  # never a training layout
+    assert all(2.0 <= ep.geodesic <= 8.0 for _, ep in loaded)
+    with pytest.raises(ValueError, match="come from test layouts"):
+        episodes.make_episode_set(style, "train", "test")

@@ -30,6 +30,9 @@ class ArenaEnv(GoalNavEnv):
     def wall_contact(self, pose: torch.Tensor) -> torch.Tensor:
         return kinematics.footprint_outside(pose, ARENA_SIZE / 2)
 
+    def episode_label(self, env_id: int) -> str:
+        return layout.COLORS[int(self.target_index[env_id])]
+
     def _reset_idx(self, env_ids: Sequence[int] | None):
         if env_ids is None:
             env_ids = self.all_envs

@@ -62,6 +62,10 @@ class GoalNavEnv(DirectRLEnv):
     def _privileged_state(self) -> torch.Tensor:
         raise NotImplementedError
 
+    def episode_label(self, env_id: int) -> str:
+        """A short name for env `env_id`'s episode, to group results by (the arena: the target colour)."""
+        raise NotImplementedError
+
     # -- direct-workflow hooks
 
     def seed(self, seed: int = -1) -> int:

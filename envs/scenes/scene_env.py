@@ -90,6 +90,10 @@ class SceneEnv(GoalNavEnv):
         env = torch.arange(self.num_envs, device=self.device)[:, None].expand_as(ij[..., 0])
         return self.wall_grid[env, ij[..., 0], ij[..., 1]].any(dim=1)
 
+    def episode_label(self, env_id: int) -> str:
+        """The layout's palette (lavender and olive appear only in test layouts)."""
+        return self.layouts[env_id].palette.name
+
     def _privileged_state(self) -> torch.Tensor:
         """Pose (x, y, cos, sin); the goal in the robot frame (x, y, distance, cos and sin of its bearing,
         cos and sin of the heading difference); geodesic distance; the next waypoints in the robot frame;

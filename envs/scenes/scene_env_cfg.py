@@ -24,6 +24,7 @@ NCONMAX = 160  # contact candidates per env: the ground plane pairs with every p
 CONTACT_GAP = 0.002
 NUM_WAYPOINTS_IN_STATE = 3
 STATE_DIM = 14 + 2 * NUM_WAYPOINTS_IN_STATE  # see SceneEnv._privileged_state
+STATE_WAYPOINTS = slice(12, 12 + 2 * NUM_WAYPOINTS_IN_STATE)  # the next waypoints, robot frame (x, y) each
 WALLS = [f"wall_{i:02d}" for i in range(MAX_WALL_CELLS)]
 BORDERS = ["border_north", "border_south", "border_east", "border_west"]
 LANDMARKS = [f"landmark_{kind}_{k}" for kind in LANDMARK_KINDS for k in range(LANDMARKS_PER_KIND)]
