@@ -19,8 +19,9 @@ import torch
 from tqdm import tqdm
 
 from envs.cli import ArgumentParser, add_env_args, env_cfg_from_args
-from envs.registry import launch
+from envs.registry import ENVS, launch
 from experts import dataset, expert_zip
+from experts.path_follower import follow_path
 
 NUM_WAYPOINTS = 8
 
@@ -57,7 +58,15 @@ def collect(env, expert, out_dir: Path, env_name: str, episodes: int, start_inde
     if driver is not None:
         driver.reset(torch.arange(u.num_envs))
     buffers = [EpisodeBuffer() for _ in range(u.num_envs)]
-    instructions, targets = list(u.instructions), u.target_index.tolist()  # of the episodes under way
+
+    def labels_of(env_id: int) -> tuple[str, str, int]:
+        return (
+            u.instructions[env_id],
+            u.episode_label(env_id),
+            getattr(u, "layout_seed", [-1] * u.num_envs)[env_id],
+        )
+
+    under_way = [labels_of(i) for i in range(u.num_envs)]  # instruction, target, layout seed
     written, index = 0, start_index
     bar = tqdm(total=episodes, desc=f"collecting {env_name}", unit="ep")
     while written < episodes:
@@ -87,7 +96,8 @@ def collect(env, expert, out_dir: Path, env_name: str, episodes: int, start_inde
         for j, env_id in enumerate(ended["env_ids"].tolist()):
             success = bool(ended["success"][j])
             if (success or keep_all) and written < episodes:
-                attrs = {"instruction": instructions[env_id], "target": targets[env_id],
+                instruction, target, layout_seed = under_way[env_id]
+                attrs = {"instruction": instruction, "target": target, "layout_seed": layout_seed,
                          "episode_index": index, "action_noise": action_noise, "layout": u.cfg.layout}  # fmt: skip
                 data = buffers[env_id].episode_data()
                 dataset.write_episode(
@@ -96,7 +106,7 @@ def collect(env, expert, out_dir: Path, env_name: str, episodes: int, start_inde
                 index, written = index + 1, written + 1
                 bar.update(1)
             buffers[env_id] = EpisodeBuffer()
-            instructions[env_id], targets[env_id] = u.instructions[env_id], int(u.target_index[env_id])
+            under_way[env_id] = labels_of(env_id)
     bar.close()
     return written
 
@@ -106,7 +116,10 @@ def main(argv: list[str] | None = None) -> int:
     add_env_args(parser, num_envs=16)
     parser.add_argument("--episodes", type=int, default=100, help="episodes the dataset should hold")
     parser.add_argument(
-        "--checkpoint", type=Path, default=None, help="expert zip or run dir (default: runs/<env>/expert)"
+        "--checkpoint",
+        type=Path,
+        default=None,
+        help="expert zip or run dir (default: runs/<env>/expert); 'planner' for the shortest-path planner (scenes)",
     )
     parser.add_argument(
         "--out", type=Path, default=None, help="dataset directory (default: data/<env>/demos)"
@@ -130,7 +143,10 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--episodes must be >= 1, got {args.episodes}")
         out_dir = args.out or Path("data") / args.env / "demos"
         checkpoint = args.checkpoint or Path("runs") / args.env / "expert"
-        meta = expert_zip.Expert(checkpoint, args.env).metadata  # fails early on a bad checkpoint
+        planner = str(checkpoint) == "planner"
+        if planner and args.env == "arena":
+            parser.error("the planner expert is for the image-goal scenes (--env rooms|maze|halls)")
+        meta = {} if planner else expert_zip.Expert(checkpoint, args.env).metadata  # fails early if bad
         have = dataset.check_dataset_env(out_dir, args.env)
     except (dataset.DatasetError, expert_zip.ExpertCheckpointError) as err:
         parser.error(str(err))
@@ -138,12 +154,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{out_dir} already holds {have} episodes; nothing to do")
         return 0
     sizes = {"camera_width": args.camera_size, "camera_height": args.camera_size} if args.camera_size else {}
-    args.layout = args.layout or meta.get("env_cfg", {}).get("layout", "paper")
+    args.layout = args.layout or meta.get("env_cfg", {}).get("layout") or ENVS[args.env].train_layout
     if args.layout == "mixed":
         args.layout = "paper"  # the study's demonstrations come from the paper layout
     cfg = env_cfg_from_args(parser, args, cameras=True, **sizes)
     out_dir.mkdir(parents=True, exist_ok=True)
-    expert = expert_zip.Expert(checkpoint, args.env, device=cfg.sim.device)
+    expert = follow_path if planner else expert_zip.Expert(checkpoint, args.env, device=cfg.sim.device)
     start = time.perf_counter()
     with launch(args.env, cfg) as env:
         try:
