@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import torch
 
@@ -33,12 +31,7 @@ class ArenaEnv(GoalNavEnv):
     def episode_label(self, env_id: int) -> str:
         return layout.COLORS[int(self.target_index[env_id])]
 
-    def _reset_idx(self, env_ids: Sequence[int] | None):
-        if env_ids is None:
-            env_ids = self.all_envs
-        env_ids = torch.as_tensor(env_ids, device=self.device, dtype=torch.long)
-        self._log_finished_episodes(env_ids)
-        super()._reset_idx(env_ids)
+    def _start_episodes(self, env_ids: torch.Tensor) -> None:
 
         sample = lambda: layout.sample_episode(self._rng, self.cfg.layout, ARENA_SIZE)  # noqa: E731
         episodes = [self._episode_for(env_id, sample) for env_id in env_ids.tolist()]
@@ -76,8 +69,6 @@ class ArenaEnv(GoalNavEnv):
             [[*xy, gyaw] for xy, gyaw in goal], dtype=torch.float32, device=self.device
         )
         self._place_goal_camera(env_ids)
-
-        self._begin_episodes(env_ids)  # place_robot already set the start distance
 
     # -- queries and commands used by the hooks above, by experts, evaluation and tests
 

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import isaaclab.sim as sim_utils
 from isaaclab.assets import ArticulationCfg, AssetBaseCfg
-from isaaclab.envs import DirectRLEnvCfg
 from isaaclab.scene import InteractiveSceneCfg
 from isaaclab.sensors import CameraCfg
-from isaaclab.sim import SimulationCfg
 from isaaclab.sim.spawners.materials import RigidBodyMaterialBaseCfg
 from isaaclab.utils import configclass
 
-from envs.common.robot import ASSETS_DIR, DIFF_DRIVE_CFG, camera_cfg
-from envs.common.sim import newton_sim_cfg
+from envs.common.goal_env_cfg import GoalNavEnvCfg
+from envs.common.robot import ASSETS_DIR, DIFF_DRIVE_CFG
 
 ARENA_SIZE = 3.0  # [m] inner side of the square arena
 WALL_THICKNESS = 0.05  # [m]
@@ -91,18 +89,11 @@ class ArenaSceneCfg(InteractiveSceneCfg):
 
 
 @configclass
-class ArenaEnvCfg(DirectRLEnvCfg):
+class ArenaEnvCfg(GoalNavEnvCfg):
     """The coloured-sphere arena: drive to the sphere the instruction (or goal image) names."""
 
-    # control: 60 Hz physics, 30 Hz actions, 20 s episodes (600 steps). Measured on CPU: 60 Hz drives
-    # like 120 Hz (straight, turn, arc within 4%) at 1.8x the speed; 30 Hz halves the arc turn rate.
-    physics_dt: float = 1.0 / 60.0
-    decimation = 2
-    episode_length_s = 20.0
-    action_space = 2  # [left, right] wheel speed, normalised to [-1, 1]
+    episode_length_s = 20.0  # 600 steps at 30 Hz
     observation_space = STATE_DIM
-    state_space = 0
-    sim: SimulationCfg = newton_sim_cfg(physics_dt=1.0 / 60.0, decimation=2)
     scene: ArenaSceneCfg = ArenaSceneCfg(num_envs=16, env_spacing=ARENA_SIZE + 1.0, replicate_physics=True)
 
     # episodes
@@ -114,38 +105,5 @@ class ArenaEnvCfg(DirectRLEnvCfg):
     """Bearing beyond which the spatial cue says left or right instead of straight ahead."""
     success_radius: float = 0.3
     """Success: robot within this distance [m] of the target sphere's centre."""
-    end_on_collision: bool = False
-    """End the episode (terminated, not successful) on the first wall contact."""
     goal_view_distance: float = 0.6
     """The goal image is taken this far [m] in front of the target sphere, facing it."""
-
-    # cameras
-    cameras: bool = True
-    """Render the egocentric and goal cameras. Off for state-only training (much faster)."""
-    camera_width: int = 64
-    camera_height: int = 64
-    camera_hfov_deg: float = 90.0
-
-    # rewards (PPO shaping)
-    rew_progress: float = 10.0
-    """Per metre of distance to the target closed."""
-    rew_success: float = 10.0
-    rew_collision: float = -0.1
-    """Per step in contact with a wall."""
-    rew_time: float = -0.05
-    """Per step."""
-
-    def configure(self) -> None:
-        """Apply the camera and device settings; the env calls this before building the scene."""
-        viewers = self.sim.visualizer_cfgs  # chosen by the caller (envs/viz.py); keep them
-        self.sim = newton_sim_cfg(self.physics_dt, self.decimation, device=self.sim.device)
-        self.sim.visualizer_cfgs = viewers
-        if self.cameras:
-            w, h, fov = self.camera_width, self.camera_height, self.camera_hfov_deg
-            self.scene.ego_camera = camera_cfg(
-                "{ENV_REGEX_NS}/Robot/base/ego_camera", w, h, fov, on_robot=True
-            )
-            self.scene.goal_camera = camera_cfg("{ENV_REGEX_NS}/goal_camera", w, h, fov, on_robot=False)
-        else:
-            self.scene.ego_camera = None
-            self.scene.goal_camera = None

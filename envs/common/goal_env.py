@@ -4,6 +4,8 @@ they are (`distance_to_goal`) and when the robot touches a wall (`wall_contact`)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import torch
 from isaaclab.envs import DirectRLEnv
@@ -57,6 +59,11 @@ class GoalNavEnv(DirectRLEnv):
 
     def wall_contact(self, pose: torch.Tensor) -> torch.Tensor:
         """(N,) True where the robot at `pose` touches a wall."""
+        raise NotImplementedError
+
+    def _start_episodes(self, env_ids: torch.Tensor) -> None:
+        """Draw (or take from `episode_source`) the next episodes of these envs and set them up:
+        place_robot, goal_pose and _place_goal_camera."""
         raise NotImplementedError
 
     def _privileged_state(self) -> torch.Tensor:
@@ -128,7 +135,16 @@ class GoalNavEnv(DirectRLEnv):
         time_out = self.episode_length_buf >= limit
         return terminated, time_out & ~terminated
 
-    # -- pieces of a reset, for the task's _reset_idx
+    def _reset_idx(self, env_ids: Sequence[int] | None):
+        env_ids = torch.as_tensor(
+            self.all_envs if env_ids is None else env_ids, device=self.device, dtype=torch.long
+        )
+        self._log_finished_episodes(env_ids)
+        super()._reset_idx(env_ids)
+        self._start_episodes(env_ids)
+        self._begin_episodes(env_ids)
+
+    # -- pieces of a reset, for the task's _start_episodes
 
     def _episode_for(self, env_id: int, sample):
         """The next episode of env `env_id`: from `episode_source` when it has one, else `sample()`."""
@@ -155,7 +171,8 @@ class GoalNavEnv(DirectRLEnv):
         self._goal_stale[env_ids] = True
 
     def _begin_episodes(self, env_ids: torch.Tensor) -> None:
-        """Bookkeeping for new episodes (after place_robot), and make new poses visible to the sensors."""
+        """Bookkeeping for the new episodes (place_robot set their start distance), and make the new poses
+        visible to sensors rendered before the next physics step."""
         self.path_length[env_ids] = 0.0
         self.collisions[env_ids] = 0
         self.in_contact[env_ids] = False

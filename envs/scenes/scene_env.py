@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import torch
 
@@ -112,12 +110,7 @@ class SceneEnv(GoalNavEnv):
             dim=-1,
         )  # fmt: skip
 
-    def _reset_idx(self, env_ids: Sequence[int] | None):
-        if env_ids is None:
-            env_ids = self.all_envs
-        env_ids = torch.as_tensor(env_ids, device=self.device, dtype=torch.long)
-        self._log_finished_episodes(env_ids)
-        super()._reset_idx(env_ids)
+    def _start_episodes(self, env_ids: torch.Tensor) -> None:
         episodes = [self._episode_for(e, self.sample_episode) for e in env_ids.tolist()]
         for env_id, (seed, episode) in zip(env_ids.tolist(), episodes, strict=True):
             layout = generate(self.cfg.style, seed)
@@ -141,7 +134,6 @@ class SceneEnv(GoalNavEnv):
         )
         self.place_robot(env_ids, start, yaw, sync=False)
         self._place_goal_camera(env_ids)
-        self._begin_episodes(env_ids)
 
     # -- episodes and scene building
 

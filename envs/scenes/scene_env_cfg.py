@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import isaaclab.sim as sim_utils
 from isaaclab.assets import ArticulationCfg, AssetBaseCfg
-from isaaclab.envs import DirectRLEnvCfg
 from isaaclab.scene import InteractiveSceneCfg
 from isaaclab.sensors import CameraCfg
-from isaaclab.sim import SimulationCfg
 from isaaclab.utils import configclass
 
-from envs.common.robot import ASSETS_DIR, DIFF_DRIVE_CFG, camera_cfg
-from envs.common.sim import newton_sim_cfg
+from envs.common.goal_env_cfg import GoalNavEnvCfg
+from envs.common.robot import ASSETS_DIR, DIFF_DRIVE_CFG
 from envs.scenes.layout import CELL, GRID_SHAPE, LANDMARK_KINDS, LANDMARKS_PER_KIND, MAX_WALL_CELLS
 
 SCENE_SIZE = GRID_SHAPE[1] * CELL  # [m] side of the square scene
@@ -57,20 +55,15 @@ class SceneSceneCfg(InteractiveSceneCfg):
 
 
 @configclass
-class SceneEnvCfg(DirectRLEnvCfg):
+class SceneEnvCfg(GoalNavEnvCfg):
     """Image-goal navigation in procedurally generated indoor layouts: reach the pose the goal image
     was taken from. Each env has its own layout; every reset draws a new one from `layout`'s seeds."""
 
-    physics_dt: float = 1.0 / 60.0
-    decimation = 2
     episode_length_s = 60.0  # the buffer size; each episode's own limit scales with its geodesic length
-    action_space = 2
     observation_space = STATE_DIM
-    state_space = 0
-    sim: SimulationCfg = newton_sim_cfg(
-        physics_dt=1.0 / 60.0, decimation=2, nconmax=NCONMAX, contact_gap=CONTACT_GAP
-    )
     scene: SceneSceneCfg = SceneSceneCfg(num_envs=16, env_spacing=SCENE_SIZE + 2.0, replicate_physics=True)
+    nconmax: int = NCONMAX
+    contact_gap: float | None = CONTACT_GAP
 
     style: str = "rooms"
     """Scene style: rooms, maze or halls (see envs/scenes/layout.py)."""
@@ -83,41 +76,18 @@ class SceneEnvCfg(DirectRLEnvCfg):
     """'random' or 'landmark' (the goal image faces the nearest visible landmark)."""
     success_radius: float = 0.5
     """Success: geodesic distance to the goal below this [m]."""
-    end_on_collision: bool = False
     time_limit_speed: float = 0.25
     """Time limit: geodesic length at this speed [m/s], times 2.5, at least 5 s."""
 
-    cameras: bool = True
-    camera_width: int = 64
-    camera_height: int = 64
-    camera_hfov_deg: float = 90.0
-
-    rew_progress: float = 10.0
-    rew_success: float = 10.0
-    rew_collision: float = -0.1
-    rew_time: float = -0.05
-
     def configure(self) -> None:
-        """Add the scene pieces and cameras, apply the sim settings; the env calls this before building."""
-        viewers = self.sim.visualizer_cfgs
-        self.sim = newton_sim_cfg(
-            self.physics_dt, self.decimation, device=self.sim.device, nconmax=NCONMAX, contact_gap=CONTACT_GAP
-        )
-        self.sim.visualizer_cfgs = viewers
+        """Add the scene pieces, then the shared camera and sim settings."""
         for name in BORDERS:
             setattr(self.scene, name, piece(name, "border_wall"))
         for name in WALLS:
             setattr(self.scene, name, piece(name, "wall_block"))
         for name in LANDMARKS:
             setattr(self.scene, name, piece(name, "_".join(name.split("_")[:2])))
-        if self.cameras:
-            w, h, fov = self.camera_width, self.camera_height, self.camera_hfov_deg
-            self.scene.ego_camera = camera_cfg(
-                "{ENV_REGEX_NS}/Robot/base/ego_camera", w, h, fov, on_robot=True
-            )
-            self.scene.goal_camera = camera_cfg("{ENV_REGEX_NS}/goal_camera", w, h, fov, on_robot=False)
-        else:
-            self.scene.ego_camera = self.scene.goal_camera = None
+        super().configure()
 
 
 @configclass
