@@ -11,7 +11,7 @@ def test_committed_assets_match_the_script(tmp_path):
     make_assets = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(make_assets)
     written = make_assets.write_all(tmp_path)
-    assert len(written) == 7
+    assert len(written) == 2 + 5 + 7  # robot, ground, five spheres, seven scene pieces
     for path in written:
         committed = ASSETS / path.relative_to(tmp_path)
         assert committed.read_text() == path.read_text(), f"{committed} is stale: run `make assets`"

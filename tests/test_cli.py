@@ -41,4 +41,6 @@ def test_a_script_run_from_its_folder_reports_bad_input_without_traceback():
     )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
-    assert proc.stderr.strip().splitlines() == ["drive.py: error: unknown env 'mars'; choose one of: arena"]
+    assert proc.stderr.strip().splitlines() == [
+        "drive.py: error: unknown env 'mars'; choose one of: arena, rooms, maze, halls"
+    ]

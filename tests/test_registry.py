@@ -33,4 +33,4 @@ def test_make_env_cfg_applies_overrides():
 def test_unknown_settings_are_refused():
     with pytest.raises(EnvConfigError, match="no setting 'colour'"):
         make_env_cfg("arena", 1, "cpu", colour="red")
-    assert list(ENVS) == ["arena"]
+    assert list(ENVS) == ["arena", "rooms", "maze", "halls"]
