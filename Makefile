@@ -8,7 +8,7 @@ PYTHON312 := $(or $(GOALNAV_PYTHON),$(lastword $(sort $(wildcard $(PYENV_ROOT)/v
 UV := $(or $(shell command -v uv 2>/dev/null),"$(PYTHON312)" -m uv)
 PY := .venv/bin/python
 
-.PHONY: setup demo drive test lint format assets clean
+.PHONY: setup demo drive bench test lint format assets clean
 
 setup: .venv/.synced
 
@@ -49,6 +49,11 @@ results/$(ENV)/comparison.md: results/$(ENV)/expert/summary.json results/$(ENV)/
 # Drive the robot with a scripted policy and save what its camera sees.
 drive: setup
 	$(PY) envs/drive.py --env $(ENV) --policy random --num-envs 4 --steps 300 --video results/drive/$(ENV)_random.gif
+
+# Throughput: simulation (each configuration in its own process) and policies; --quick for a short run.
+bench: setup
+	$(PY) evaluation/bench.py --env $(ENV) --out results/bench
+	$(PY) evaluation/bench_policies.py --out results/bench
 
 test: setup
 	$(PY) -m pytest
