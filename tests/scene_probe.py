@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -55,6 +56,26 @@ def main(style: str) -> dict:
         out["front_x_after_push"] = float(footprint_world(u.robot_pose()[:1])[0, :, 0].max())
         out["collisions_after_push"] = int(u.collisions[0])
         out["labels_waypoints_shape"] = list(u.privileged_labels(8)["path_waypoints"].shape)
+
+        # the planner expert on two fixed test episodes, and two demonstrations collected with it
+        import tempfile
+
+        from evaluation.episodes import load_episode_set
+        from evaluation.rollout import evaluate
+        from experts import dataset
+        from experts.collect import collect
+        from experts.path_follower import follow_path
+        from policies.planner import PlannerPolicy
+
+        result = evaluate(env, PlannerPolicy(), load_episode_set(style, "test", "test")[:2], progress=False)
+        out["planner_success"] = [r.success for r in result.records]
+        out["planner_targets"] = [r.target for r in result.records]
+        with tempfile.TemporaryDirectory() as tmp:
+            collect(env, follow_path, Path(tmp), style, 2, 0, 0, action_noise=0.0, keep_all=False)
+            data, attrs = dataset.read_episode(dataset.episode_files(tmp)[0])
+            out["demo_episodes"] = len(dataset.episode_files(tmp))
+            out["demo_keys"] = sorted(data["labels"]) + sorted(data["obs"])
+            out["demo_attrs"] = {k: str(attrs[k]) for k in ("target", "layout", "success")}
     return out
 
 

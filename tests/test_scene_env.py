@@ -59,3 +59,12 @@ def test_scene_layout_flag_is_the_seed_split():
     assert cfg.style == "maze" and cfg.layout == "test"
     with pytest.raises(EnvConfigError, match="choose one of: train, val, test"):
         make_env_cfg("rooms", layout="paper")
+
+
+def test_the_planner_solves_test_episodes_and_collects_demonstrations(probe):
+    assert probe["planner_success"] == [True, True]
+    assert all(isinstance(t, str) and t for t in probe["planner_targets"])  # results grouped by palette
+    assert probe["demo_episodes"] == 2
+    assert probe["demo_keys"] == ["geodesic_distance", "goal_pose", "path_waypoints", "robot_pose", "target_xy",
+                                  "goal_rgb", "policy", "rgb"]  # fmt: skip
+    assert probe["demo_attrs"]["layout"] == "train" and probe["demo_attrs"]["success"] == "True"
