@@ -95,6 +95,15 @@ def plot_success_by_target(records: list[EpisodeRecord], path: Path) -> Path:
     return path
 
 
+def write_video(path: Path, frames: list[np.ndarray], fps: int = 30) -> Path:
+    """An animated GIF of the frames (camera | goal image | map)."""
+    import imageio.v2 as imageio
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    imageio.mimsave(path, frames, duration=1000 / fps, loop=0)
+    return path
+
+
 def write_report(
     out_dir: Path, summary: dict, result, episodes: list, plots: bool = True, fps: int = 30
 ) -> list[Path]:
@@ -124,8 +133,5 @@ def write_report(
         )
         written.append(plot_success_by_target(result.records, out_dir / "success_by_target.png"))
     if result.frames:
-        import imageio.v2 as imageio
-
-        written.append(out_dir / "video.gif")
-        imageio.mimsave(written[-1], result.frames, duration=1000 / fps, loop=0)
+        written.append(write_video(out_dir / "video.gif", result.frames, fps))
     return written

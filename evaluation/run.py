@@ -20,7 +20,7 @@ from envs.registry import ENVS, launch
 from envs.viz import VIZ_CHOICES, VizUnavailable, apply_viz
 from evaluation.episodes import SPLITS, load_episode_set
 from evaluation.metrics import steps_ratio, summarize
-from evaluation.report import read_episodes_csv, write_report
+from evaluation.report import read_episodes_csv, write_report, write_video
 from policies.registry import (
     NEEDS_CAMERAS,
     POLICY_KINDS,
@@ -48,8 +48,6 @@ def expert_comparison(out_dir: Path, summary: dict, records: list) -> dict:
 
 def replay_main(parser, args) -> int:
     """--replay DIR --episode N: the recorded poses, rendered again; in the viewer if --viz, and as a video."""
-    import imageio.v2 as imageio
-
     from evaluation.replay import ReplayError, recorded_episode, replay
 
     try:
@@ -64,9 +62,7 @@ def replay_main(parser, args) -> int:
         parser.error(str(err))
     with launch(args.env, cfg) as env:
         frames = replay(env, episode, poses, args.episode)
-    out = args.out or args.replay / f"replay_episode_{args.episode}.gif"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    imageio.mimsave(out, frames, duration=1000 / 30, loop=0)
+    out = write_video(args.out or args.replay / f"replay_episode_{args.episode}.gif", frames)
     print(f"replayed episode {args.episode} ({len(poses)} poses) of {args.replay}; wrote {out}")
     return 0
 

@@ -16,7 +16,7 @@ from envs.viz import VIZ_CHOICES, VizUnavailable, visualizer_cfgs
 from evaluation import run
 from evaluation.episodes import load_episode_set
 from evaluation.replay import recorded_episode, replay
-from evaluation.report import write_report
+from evaluation.report import write_report, write_video
 from evaluation.rollout import evaluate
 
 REPO = Path(__file__).resolve().parents[1]
@@ -103,6 +103,10 @@ def test_recorded_episode_replays_the_same_views(paper_arena, tmp_path, capsys):
         diff = np.abs(frames[t][:, :width].astype(int) - result.frames[t][:, :width].astype(int)).mean()
         assert diff < 6, (t, diff)
     assert np.abs(frames[0][:, :width].astype(int) - frames[-2][:, :width].astype(int)).mean() > 6  # it moved
+    video = write_video(tmp_path / "replay_episode_0.gif", frames)  # what --replay writes
+    import imageio.v2 as imageio
+
+    assert len(imageio.mimread(video)) == len(frames)
 
 
 def test_viser_serves_on_loopback_and_stops_cleanly(tmp_path):
