@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import torch
 
@@ -34,8 +36,12 @@ FLOOR_Z = -0.002  # [m] centre of the 1 cm floor tile: its top sits 3 mm above t
 CONTACT_MARGIN = 0.01  # [m] the robot outline this close to a wall cell counts as touching it
 
 
+# generate() is deterministic: a reset that samples an episode and then builds its layout generates it once
+layout_of = lru_cache(maxsize=1024)(generate)
+
+
 def parked(n: int, count: int) -> np.ndarray:
-    """(n, count, 3) spots below the floor, one per piece: parked pieces must not overlap (contacts)."""
+    """(n, count, 3) spots high above the scene, one per piece: parked pieces must not overlap (contacts)."""
     spots = np.zeros((n, count, 3))
     spots[:, :, 0] = (np.arange(count) - count / 2) * (CELL + 0.1)
     spots[:, :, 2] = PARKED_Z
@@ -100,12 +106,12 @@ class SceneEnv(GoalNavEnv):
         goal_rel = kinematics.to_robot_frame(pose, self.goal_pose[:, None, :2])[:, 0]
         distance = torch.linalg.norm(goal_rel, dim=-1, keepdim=True)
         dyaw = (self.goal_pose[:, 2] - pose[:, 2]).unsqueeze(-1)
-        labels = self.privileged_labels(NUM_WAYPOINTS_IN_STATE)
-        waypoints = kinematics.to_robot_frame(pose, labels["path_waypoints"])
+        waypoints = kinematics.to_robot_frame(pose, self._waypoints(pose, NUM_WAYPOINTS_IN_STATE))
+        geodesic_distance = self.distance_to_goal(pose[:, :2], self.all_envs)
         return torch.cat(
             [pose[:, :2], torch.cos(pose[:, 2:3]), torch.sin(pose[:, 2:3]), goal_rel, distance,
              goal_rel / distance.clamp_min(1e-6), torch.cos(dyaw), torch.sin(dyaw),
-             labels["geodesic_distance"].unsqueeze(-1), waypoints.flatten(1),
+             geodesic_distance.unsqueeze(-1), waypoints.flatten(1),
              self.robot.data.root_link_lin_vel_b.torch[:, 0:1], self.robot.data.root_link_ang_vel_b.torch[:, 2:3]],
             dim=-1,
         )  # fmt: skip
@@ -113,7 +119,7 @@ class SceneEnv(GoalNavEnv):
     def _start_episodes(self, env_ids: torch.Tensor) -> None:
         episodes = [self._episode_for(e, self.sample_episode) for e in env_ids.tolist()]
         for env_id, (seed, episode) in zip(env_ids.tolist(), episodes, strict=True):
-            layout = generate(self.cfg.style, seed)
+            layout = layout_of(self.cfg.style, seed)
             self.layouts[env_id], self.layout_seed[env_id] = layout, seed
             self.planners[env_id] = episode.planner or geodesic.GeodesicPlanner(
                 layout.occupancy, episode.goal_xy
@@ -141,7 +147,7 @@ class SceneEnv(GoalNavEnv):
         """(layout seed, episode) drawn from the cfg's split, style and distance range."""
         start = int(self._rng.integers(LAYOUT_SEEDS_PER_SPLIT))
         seed = seeds(self.cfg.layout, 1, start=start)[0]
-        episode = geodesic.sample_episode(generate(self.cfg.style, seed), self._rng, self.cfg.min_geodesic,
+        episode = geodesic.sample_episode(layout_of(self.cfg.style, seed), self._rng, self.cfg.min_geodesic,
                                           self.cfg.max_geodesic, goal_heading=self.cfg.goal_heading)  # fmt: skip
         return seed, episode
 
@@ -206,16 +212,20 @@ class SceneEnv(GoalNavEnv):
     def privileged_labels(self, num_waypoints: int = 8) -> dict[str, torch.Tensor]:
         """Poses, the geodesic distance and the next shortest-path waypoints (env frame), per env."""
         pose = self.robot_pose()
-        xy = pose[:, :2].detach().cpu().numpy()
-        waypoints = np.stack([self.planners[e].waypoints(xy[e : e + 1], num_waypoints, WAYPOINT_SPACING)[0]
-                              for e in range(self.num_envs)])  # fmt: skip
         return {
             "robot_pose": pose,
             "goal_pose": self.goal_pose.clone(),
             "target_xy": self.goal_pose[:, :2].clone(),
             "geodesic_distance": self.distance_to_goal(pose[:, :2], self.all_envs),
-            "path_waypoints": torch.as_tensor(waypoints, dtype=torch.float32, device=self.device),
+            "path_waypoints": self._waypoints(pose, num_waypoints),
         }
+
+    def _waypoints(self, pose: torch.Tensor, n: int) -> torch.Tensor:
+        """(N, n, 2) the next n shortest-path waypoints of each env (env frame), WAYPOINT_SPACING apart."""
+        xy = pose[:, :2].detach().cpu().numpy()
+        waypoints = np.stack([self.planners[e].waypoints(xy[e : e + 1], n, WAYPOINT_SPACING)[0]
+                              for e in range(self.num_envs)])  # fmt: skip
+        return torch.as_tensor(waypoints, dtype=torch.float32, device=self.device)
 
     def occupancy(self) -> np.ndarray:
         """(N, H, W) occupancy grids (walls and landmarks) of the current layouts."""
