@@ -18,15 +18,15 @@ class EnvSpec:
     gym_id: str
     layouts: tuple[str, ...]
     train_layout: str  # what experts train on
-    eval_layout: str  # what evaluation and students use by default
+    eval_layout: str | None  # the default layout of fixed episode sets; None: the split itself (scenes)
 
 
 ENVS: dict[str, EnvSpec] = {
     "arena": EnvSpec("GoalNav-Arena", ("paper", "random", "mixed"), "mixed", "paper"),
     # image-goal scenes: the layout flag picks the split of layout seeds
-    "rooms": EnvSpec("GoalNav-Rooms", ("train", "val", "test"), "train", "test"),
-    "maze": EnvSpec("GoalNav-Maze", ("train", "val", "test"), "train", "test"),
-    "halls": EnvSpec("GoalNav-Halls", ("train", "val", "test"), "train", "test"),
+    "rooms": EnvSpec("GoalNav-Rooms", ("train", "val", "test"), "train", None),
+    "maze": EnvSpec("GoalNav-Maze", ("train", "val", "test"), "train", None),
+    "halls": EnvSpec("GoalNav-Halls", ("train", "val", "test"), "train", None),
 }
 
 
@@ -58,13 +58,30 @@ def check_device(device: str | None) -> str:
     raise EnvConfigError(f"unknown device {device!r}; choose 'cpu', 'cuda' or 'cuda:N'")
 
 
-def make_env_cfg(env: str, num_envs: int = 16, device: str | None = None, **overrides: Any):
-    """The task config for `env`, sized and placed on `device`, with any cfg attribute overridden."""
+def env_spec(env: str) -> EnvSpec:
     if env not in ENVS:
         raise EnvConfigError(f"unknown env {env!r}; choose one of: {', '.join(ENVS)}")
+    return ENVS[env]
+
+
+def eval_layout(env: str, split: str, layout: str | None = None) -> str:
+    """The layout of `env`'s fixed `split` episodes: `layout`, else the env's default. In the scenes the
+    layout is the split of layout seeds, so it is the split itself."""
+    default = env_spec(env).eval_layout
+    if default is not None:
+        return layout or default
+    if layout not in (None, split):
+        raise EnvConfigError(
+            f"--env {env} evaluates on {split} layouts; drop --layout or pass --layout {split}"
+        )
+    return split
+
+
+def make_env_cfg(env: str, num_envs: int = 16, device: str | None = None, **overrides: Any):
+    """The task config for `env`, sized and placed on `device`, with any cfg attribute overridden."""
+    spec = env_spec(env)
     if not isinstance(num_envs, int) or num_envs < 1:
         raise EnvConfigError(f"num_envs must be an integer >= 1, got {num_envs!r}")
-    spec = ENVS[env]
     layout = overrides.get("layout")
     if layout is not None and layout not in spec.layouts:
         raise EnvConfigError(

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from envs.cli import ArgumentParser, add_env_args, env_cfg_from_args
-from envs.registry import ENVS, launch
+from envs.registry import EnvConfigError, eval_layout, launch
 from envs.viz import VIZ_CHOICES, VizUnavailable, apply_viz
 from evaluation.episodes import SPLITS, load_episode_set
 from evaluation.metrics import steps_ratio, summarize
@@ -46,6 +46,16 @@ def expert_comparison(out_dir: Path, summary: dict, records: list) -> dict:
     return {"steps_ratio_vs_expert": ratio, "steps_ratio_pairs": pairs}
 
 
+def env_cfg_with_viz(parser, args, cameras: bool):
+    """The env cfg from the flags, with the --viz viewer; bad input ends in a one-line error."""
+    cfg = env_cfg_from_args(parser, args, cameras=cameras)
+    try:
+        apply_viz(cfg, args.viz, args.viz_host, args.viz_port)
+    except (ValueError, VizUnavailable) as err:
+        parser.error(str(err))
+    return cfg
+
+
 def replay_main(parser, args) -> int:
     """--replay DIR --episode N: the recorded poses, rendered again; in the viewer if --viz, and as a video."""
     from evaluation.replay import ReplayError, recorded_episode, replay
@@ -55,11 +65,7 @@ def replay_main(parser, args) -> int:
     except ReplayError as err:
         parser.error(str(err))
     args.env, args.layout, args.num_envs = summary["env"], summary["layout"], 1
-    cfg = env_cfg_from_args(parser, args, cameras=True)
-    try:
-        apply_viz(cfg, args.viz, args.viz_host, args.viz_port)
-    except (ValueError, VizUnavailable) as err:
-        parser.error(str(err))
+    cfg = env_cfg_with_viz(parser, args, cameras=True)
     with launch(args.env, cfg) as env:
         frames = replay(env, episode, poses, args.episode)
     out = write_video(args.out or args.replay / f"replay_episode_{args.episode}.gif", frames)
@@ -114,18 +120,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--policy is required (or --replay RESULTS_DIR)")
     if args.episodes is not None and args.episodes < 1:
         parser.error(f"--episodes must be >= 1, got {args.episodes}")
-    if args.env in ENVS and ENVS[args.env].eval_layout == "test":  # scenes: the layout is the seed split
-        if args.layout not in (None, args.split):
-            parser.error(
-                f"--env {args.env} evaluates on {args.split} layouts; drop --layout or pass --layout {args.split}"
-            )
-        args.layout = args.split
-    args.layout = args.layout or "paper"
-    cfg = env_cfg_from_args(parser, args, cameras=NEEDS_CAMERAS[args.policy] or args.video)
     try:
-        apply_viz(cfg, args.viz, args.viz_host, args.viz_port)
-    except (ValueError, VizUnavailable) as err:
+        args.layout = eval_layout(args.env, args.split, args.layout)
+    except EnvConfigError as err:
         parser.error(str(err))
+    cfg = env_cfg_with_viz(parser, args, cameras=NEEDS_CAMERAS[args.policy] or args.video)
 
     try:
         checkpoint = resolve_checkpoint(args.policy, args.env, args.checkpoint)

@@ -187,7 +187,7 @@ def config_from_args(args, profile: dict) -> SiglipBCConfig:
 def main(args, parser) -> int:
     """The `policies/train.py --policy siglip_bc` command."""
     from envs.cli import env_cfg_from_args
-    from envs.registry import launch
+    from envs.registry import EnvConfigError, eval_layout, launch
     from evaluation.episodes import load_episode_set
     from policies.encoders import EncoderWeightsMissing, make_encoder, resolve_encoder_name
     from policies.siglip_bc.config import PROFILES
@@ -203,7 +203,10 @@ def main(args, parser) -> int:
         parser.error(str(err))
     ensure_demos(args.env, config.demos, args.demos_dir, args.expert)
     build_cache(args.demos_dir, encoder)
-    args.layout = args.layout or "paper"
+    try:
+        args.layout = eval_layout(args.env, "val", args.layout)
+    except EnvConfigError as err:
+        parser.error(str(err))
     cfg = env_cfg_from_args(parser, args, cameras=True)
     val_episodes = load_episode_set(args.env, args.layout, "val")
     with launch(args.env, cfg) as env:
