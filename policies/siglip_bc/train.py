@@ -132,9 +132,8 @@ def train(env, env_name: str, config: SiglipBCConfig, encoder: FrozenEncoder, ou
                                 data={"demos": str(demos_dir), "demo_episodes": config.demos,
                                       "dagger": str(dagger_dir), "episodes": n_episodes, "steps": len(labels)})  # fmt: skip
             write_log_row(log_path, row)
-            state.update(round=round_index, epoch=epoch if epoch < epochs else 0)
-            if epoch == epochs:
-                state["round"] = round_index + 1
+            # where a rerun resumes: after this epoch, or at the start of the next round
+            state["round"], state["epoch"] = (round_index + 1, 0) if epoch == epochs else (round_index, epoch)
             state["done"] = state["round"] > config.dagger_iterations
             torch.save({"config": config.to_dict(), "encoder": encoder.name, "model": model.state_dict(),
                         "optimizer": optimizer.state_dict(), "state": state}, resume_path)  # fmt: skip
