@@ -6,9 +6,10 @@ from pathlib import Path
 
 from policies.base import Policy
 
-POLICY_KINDS = ("expert", "planner", "siglip_bc", "random")
-NEEDS_CHECKPOINT = {"expert": True, "planner": False, "siglip_bc": True, "random": False}
-NEEDS_CAMERAS = {"expert": False, "planner": False, "siglip_bc": True, "random": False}
+POLICY_KINDS = ("expert", "planner", "siglip_bc", "pignav", "late_fusion", "random")
+STUDENTS = ("siglip_bc", "pignav", "late_fusion")  # trained by policies/train.py, act from cameras
+NEEDS_CHECKPOINT = {kind: kind in ("expert", *STUDENTS) for kind in POLICY_KINDS}
+NEEDS_CAMERAS = {kind: kind in STUDENTS for kind in POLICY_KINDS}
 
 
 class MissingCheckpointError(FileNotFoundError):
@@ -96,4 +97,8 @@ def make_policy(
         from policies.siglip_bc import SiglipBCPolicy
 
         return SiglipBCPolicy.load(checkpoint, env, num_envs, device, encoder_weights)
+    if kind in ("pignav", "late_fusion"):
+        from policies.pignav import PigNavPolicy
+
+        return PigNavPolicy.load(checkpoint, kind, env, num_envs, device)
     raise ValueError(f"unknown policy {kind!r}; choose one of: {', '.join(POLICY_KINDS)}")

@@ -11,10 +11,10 @@ from evaluation import run
 from evaluation.episodes import load_episode_set
 from experts import dataset
 from policies.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from policies.context import ContextBuffer, context_indices
 from policies.encoders import make_encoder
 from policies.siglip_bc import SiglipBCConfig, SiglipBCPolicy
 from policies.siglip_bc.policy import KIND, build_model
-from policies.siglip_bc.processing import ContextBuffer, context_indices
 from policies.siglip_bc.train import train, train_epoch
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import torch
 
 from policies.checkpoint import load_checkpoint
+from policies.context import ContextBuffer
 from policies.encoders import FrozenEncoder, joint_embedding, make_encoder
 from policies.siglip_bc.config import SiglipBCConfig
 from policies.siglip_bc.model import BCMLP
-from policies.siglip_bc.processing import ContextBuffer
 
 KIND = "siglip_bc"
 

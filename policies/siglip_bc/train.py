@@ -3,10 +3,7 @@ then optional DAgger rounds. Resumes from the last validation when run again."""
 
 from __future__ import annotations
 
-import csv
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,23 +15,15 @@ from experts import expert_zip
 from experts.collect import collect
 from experts.dataset import episode_files
 from policies.checkpoint import FILENAME, save_checkpoint
+from policies.context import context_indices
 from policies.encoders import FrozenEncoder
 from policies.encoders.cache import build_cache, load_cache
 from policies.siglip_bc.config import SiglipBCConfig
 from policies.siglip_bc.policy import KIND, SiglipBCPolicy, build_model
-from policies.siglip_bc.processing import context_indices, episode_inputs
+from policies.siglip_bc.processing import episode_inputs
+from policies.training import append_csv, better, ensure_demos, validate
 
 LOG_FIELDS = ["round", "epoch", "samples", "train_loss", "val_success", "val_spl", "val_steps", "seconds"]
-
-
-def ensure_demos(env: str, episodes: int, demos_dir: Path, expert_dir: Path) -> None:
-    """Collect expert demonstrations in a subprocess (one simulation per process) if too few exist."""
-    if len(episode_files(demos_dir)) >= episodes:
-        return
-    command = [sys.executable, "-m", "experts.collect", "--env", env, "--episodes", str(episodes),
-               "--checkpoint", str(expert_dir), "--out", str(demos_dir)]  # fmt: skip
-    print("collecting demonstrations: " + " ".join(command))
-    subprocess.run(command, check=True)
 
 
 def training_data(demos_dir: Path, dagger_dir: Path, encoder: FrozenEncoder, config: SiglipBCConfig):
@@ -57,15 +46,6 @@ def train_epoch(model, optimizer, inputs, labels, starts, config: SiglipBCConfig
         total += loss.item() * len(batch)
     model.eval()
     return total / len(labels)
-
-
-def validate(env, policy: SiglipBCPolicy, episodes: list, seed: int) -> dict:
-    from evaluation.metrics import summarize
-    from evaluation.rollout import evaluate
-
-    summary = summarize(evaluate(env, policy, episodes, seed=seed).records)
-    return {"val_success": summary["success_rate"], "val_spl": summary["spl"],
-            "val_steps": summary.get("mean_steps_successful") or float("nan")}  # fmt: skip
 
 
 def train(env, env_name: str, config: SiglipBCConfig, encoder: FrozenEncoder, out_dir: Path, demos_dir: Path,
@@ -121,17 +101,13 @@ def train(env, env_name: str, config: SiglipBCConfig, encoder: FrozenEncoder, ou
                 writer.add_scalar(f"val/{key[4:]}", row[key], step)
             print(f"round {round_index} epoch {epoch}: loss {loss:.4f}, val success {row['val_success']:.1%}, "
                   f"steps {row['val_steps']:.0f}")  # fmt: skip
-            best = state["best"]
-            if best is None or (row["val_success"], -row["val_steps"]) > (
-                best["val_success"],
-                -best["val_steps"],
-            ):
+            if better(row, state["best"]):
                 state["best"] = row
                 save_checkpoint(out_dir / FILENAME, KIND, env_name, model.state_dict(), config.to_dict(),
                                 encoder=encoder.name, variant=config.variant(), validation=row,
                                 data={"demos": str(demos_dir), "demo_episodes": config.demos,
                                       "dagger": str(dagger_dir), "episodes": n_episodes, "steps": len(labels)})  # fmt: skip
-            write_log_row(log_path, row)
+            append_csv(log_path, row, LOG_FIELDS)
             # where a rerun resumes: after this epoch, or at the start of the next round
             state["round"], state["epoch"] = (round_index + 1, 0) if epoch == epochs else (round_index, epoch)
             state["done"] = state["round"] > config.dagger_iterations
@@ -147,15 +123,6 @@ def train(env, env_name: str, config: SiglipBCConfig, encoder: FrozenEncoder, ou
     return out_dir / FILENAME
 
 
-def write_log_row(path: Path, row: dict) -> None:
-    new = not path.exists()
-    with path.open("a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=LOG_FIELDS)
-        if new:
-            writer.writeheader()
-        writer.writerow(row)
-
-
 def add_args(parser) -> None:
     group = parser.add_argument_group("siglip_bc")
     group.add_argument("--encoder", default="auto",
@@ -163,12 +130,9 @@ def add_args(parser) -> None:
                             "if its weights are here, else the offline pixels encoder")  # fmt: skip
     group.add_argument("--encoder-weights", type=Path, default=None, help="local open_clip model folder")
     group.add_argument("--renormalize", action="store_true", help="L2-normalise the joint embedding again")
-    group.add_argument("--context", type=int, default=None, help="recent embeddings the MLP sees (default 1)")
     group.add_argument("--dagger", type=int, default=None, help="DAgger rounds (default 0)")
     group.add_argument("--dagger-episodes", type=int, default=None, help="student episodes per DAgger round")
     group.add_argument("--epochs", type=int, default=None)
-    group.add_argument("--val-every", type=int, default=None, help="closed-loop validation every k epochs")
-    group.add_argument("--demos", type=int, default=None, help="expert demonstrations to train on")
     group.add_argument("--hidden", type=int, nargs="+", default=None, help="MLP widths (default 512 512)")
 
 

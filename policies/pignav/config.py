@@ -1,0 +1,97 @@
+"""PIG-Nav settings: model (fusion, ViT size, inputs), heads and loss weights, initialisation, training
+stages and the waypoint controller. `late_fusion` is the same config with fusion="late"."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+# timm ViT sizes: (width, depth, heads)
+VIT_SIZES = {"tiny": (192, 12, 3), "small": (384, 12, 6), "base": (768, 12, 12)}
+INITS = ("scratch", "mae-sim", "mae-imagenet")
+FUSIONS = ("early", "late")
+
+
+@dataclass
+class PigNavConfig:
+    # model
+    fusion: str = (
+        "early"  # early: one ViT over all patches (PIG-Nav); late: one ViT per image, then fuse (ViNT)
+    )
+    size: str = "tiny"
+    depth: int | None = None  # fewer blocks than the size's (None: all of them)
+    image_size: int = 64
+    patch_size: int = 16
+    context: int = 0  # past frames seen besides the current one
+    fusion_depth: int = 2  # late fusion: transformer blocks over the per-image features
+    head_hidden: int = 256
+    # targets (robot frame)
+    waypoints: int = 5  # K local waypoints: the robot's own future poses
+    waypoint_stride: int = 8  # control steps between local waypoints
+    waypoint_spacing: float = 0.1  # [m] positions are divided by this
+    path_waypoints: int = 8  # M global-path waypoints along the shortest path
+    distance_scale: float = 5.0  # [m] goal positions, distances and global-path points are divided by this
+    # loss weights; 0 switches an auxiliary head off (ablations)
+    goal_weight: float = 0.5
+    distance_weight: float = 0.5
+    path_weight: float = 0.5
+    # initialisation
+    init: str = "scratch"  # scratch | mae-sim (our MAE on rendered frames) | mae-imagenet (timm weights)
+    mae_steps: int = 1500
+    mae_mask_ratio: float = 0.75
+    # data and optimisation
+    lr: float = 3e-4
+    weight_decay: float = 0.05
+    batch_size: int = 64
+    pretrain_envs: list[str] = field(default_factory=list)  # scene styles mixed for pretraining
+    pretrain_steps: int = 3000
+    finetune_steps: int = 3000
+    fraction: float = 1.0  # of the target env's demonstrations used to fine-tune (0: zero-shot)
+    demos: int = 160  # demonstrations per env
+    val_every: int = 1000  # closed-loop validation every k optimiser steps; the best success is kept
+    goal_augment: bool = True  # colour jitter and shifts on goal images
+    negative_goals: float = 0.1  # share of samples with another episode's goal (distance head: far)
+    # controller
+    lookahead: int = 1  # which predicted waypoint the controller steers at
+    speed: float = 0.8
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> PigNavConfig:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+    @property
+    def kind(self) -> str:
+        return "pignav" if self.fusion == "early" else "late_fusion"
+
+    def variant(self) -> str:
+        """A short label for tables: size, initialisation, data."""
+        parts = [f"vit-{self.size}" + (f"/{self.depth}" if self.depth else ""), self.init]
+        if self.pretrain_envs:
+            parts.append("pretrained " + "+".join(self.pretrain_envs))
+        parts.append("zero-shot" if self.fraction == 0 else f"fine-tuned {self.fraction:g}")
+        off = [name for name in ("goal", "distance", "path") if getattr(self, f"{name}_weight") == 0]
+        if off:
+            parts.append("no " + "/".join(off))
+        return ", ".join(parts)
+
+
+# `quick`: the CPU demo; `paper`: full scale on a GPU server.
+PROFILES = {
+    "quick": {},
+    "paper": {
+        "size": "base",
+        "image_size": 224,
+        "patch_size": 16,
+        "context": 3,
+        "init": "mae-imagenet",
+        "batch_size": 256,
+        "pretrain_steps": 50000,
+        "finetune_steps": 20000,
+        "demos": 1000,
+        "val_every": 5000,
+        "mae_steps": 20000,
+    },  # fmt: skip
+}

@@ -1,0 +1,58 @@
+"""The PIG-Nav policy (and its late-fusion baseline): images -> predicted waypoints -> the waypoint
+controller -> wheel commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from policies.checkpoint import load_checkpoint
+from policies.context import ContextBuffer
+from policies.controller import steer_to
+from policies.pignav.config import PigNavConfig
+from policies.pignav.model import PigNavNet
+from policies.pignav.processing import to_model_images
+
+
+class PigNavPolicy:
+    """Acts from ``obs['rgb']`` and ``obs['goal_rgb']`` only."""
+
+    def __init__(self, model: PigNavNet, config: PigNavConfig, num_envs: int, device: str = "cpu"):
+        self.model, self.config, self.device = model.to(device).eval(), config, device
+        self.kind = config.kind
+        self.context = None
+        if config.context:
+            pixels = 3 * config.image_size**2
+            self.context = ContextBuffer(num_envs, config.context + 1, pixels, device)
+
+    @classmethod
+    def load(cls, checkpoint: Path, kind: str, env: str, num_envs: int, device: str = "cpu") -> PigNavPolicy:
+        ckpt = load_checkpoint(checkpoint, kind, env)
+        config = PigNavConfig.from_dict(ckpt["config"])
+        model = PigNavNet(config)
+        model.load_state_dict(ckpt["state_dict"])
+        policy = cls(model, config, num_envs, device)
+        policy.metadata = {k: v for k, v in ckpt.items() if k != "state_dict"}
+        return policy
+
+    def reset(self, env_ids: torch.Tensor) -> None:
+        if self.context is not None:
+            self.context.reset(env_ids)
+
+    @torch.no_grad()
+    def predict(self, obs: dict) -> dict[str, torch.Tensor]:
+        """The heads' outputs for a batch of observations."""
+        size = self.config.image_size
+        image = to_model_images(obs["rgb"].to(self.device), size)
+        goal = to_model_images(obs["goal_rgb"].to(self.device), size)
+        context = None
+        if self.context is not None:
+            frames = self.context.push(image.flatten(1)).view(len(image), -1, *image.shape[1:])
+            context = frames[:, :-1]
+        return self.model(image, goal, context)
+
+    def act(self, obs: dict) -> torch.Tensor:
+        waypoints = self.predict(obs)["waypoints"]
+        target = waypoints[:, self.config.lookahead, :2] * self.config.waypoint_spacing
+        return steer_to(target, self.config.speed)

@@ -1,0 +1,230 @@
+"""PIG-Nav and its late-fusion baseline: shapes, fusion, MAE, targets, learning, checkpoints, training."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from fakes import fake_episode
+
+from evaluation.episodes import load_episode_set
+from experts import dataset
+from policies.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from policies.controller import steer_to
+from policies.pignav import PigNavConfig, PigNavPolicy
+from policies.pignav.config import VIT_SIZES
+from policies.pignav.mae import MAE, init_from_mae_imagenet, load_timm_vit, random_masking
+from policies.pignav.model import PigNavNet
+from policies.pignav.processing import DemoSet, compute_losses, episode_targets, load_demos, sample_batch
+from policies.pignav.train import train
+
+
+def tiny(**overrides) -> PigNavConfig:
+    """A small, quick model: one block, 32 px images, 16 px patches."""
+    return PigNavConfig(**{"depth": 1, "image_size": 32, "patch_size": 16, "head_hidden": 32, "batch_size": 16,
+                           **overrides})  # fmt: skip
+
+
+def images(batch: int, size: int = 32, k: int | None = None, seed: int = 0) -> torch.Tensor:
+    shape = (batch, 3, size, size) if k is None else (batch, k, 3, size, size)
+    return torch.rand(shape, generator=torch.Generator().manual_seed(seed)) * 2 - 1
+
+
+@pytest.mark.parametrize("fusion", ["early", "late"])
+@pytest.mark.parametrize("size", sorted(VIT_SIZES))
+def test_output_shapes_for_every_size(size, fusion):
+    config = tiny(size=size, fusion=fusion, context=2, waypoints=5, path_waypoints=6)
+    out = PigNavNet(config)(images(3), images(3, seed=1), images(3, k=2, seed=2))
+    shapes = {k: tuple(v.shape) for k, v in out.items()}
+    assert shapes == {"waypoints": (3, 5, 4), "goal": (3, 4), "distance": (3, 1), "path": (3, 6, 2)}
+    assert PigNavNet(config).encoder.dim == VIT_SIZES[size][0]
+
+
+def test_switched_off_heads_are_not_built():
+    out = PigNavNet(tiny(goal_weight=0, path_weight=0))(images(2), images(2, seed=1))
+    assert set(out) == {"waypoints", "distance"}
+
+
+@pytest.mark.parametrize("fusion", ["early", "late"])
+def test_swapping_observation_and_goal_changes_the_output(fusion):
+    torch.manual_seed(0)
+    model = PigNavNet(tiny(fusion=fusion)).eval()
+    obs, goal = images(2), images(2, seed=1)
+
+    def relative_change() -> float:
+        a, b = model(obs, goal)["waypoints"], model(goal, obs)["waypoints"]
+        return ((a - b).norm() / a.norm()).item()
+
+    assert relative_change() > 1e-4
+    if fusion == "early":  # without type embeddings the roles could not be told apart
+        with torch.no_grad():
+            model.type_embed.zero_()
+        assert relative_change() < 1e-6
+
+
+def test_context_frame_count_is_checked():
+    with pytest.raises(ValueError, match="takes 0 context frames, got 1"):
+        PigNavNet(tiny())(images(2), images(2), images(2, k=1))
+
+
+@pytest.mark.parametrize("ratio", [0.5, 0.75, 0.9])
+def test_mae_masking_hides_the_ratio_asked_for(ratio):
+    tokens = torch.randn(4, 64, 8)
+    kept, mask, restore = random_masking(tokens, ratio, torch.Generator().manual_seed(0))
+    assert kept.shape == (4, round(64 * (1 - ratio)), 8)
+    assert torch.all(mask.sum(1) == 64 - kept.shape[1])
+    for row in range(4):  # the kept tokens are exactly the unmasked ones
+        visible = tokens[row][mask[row] == 0]
+        assert torch.equal(torch.sort(visible, 0).values, torch.sort(kept[row], 0).values)
+    assert torch.equal(restore.sort(1).values, torch.arange(64).expand(4, -1))
+
+
+def test_mae_learns_to_reconstruct():
+    torch.manual_seed(0)
+    model = PigNavNet(tiny(image_size=32, patch_size=8))
+    mae = MAE(model.encoder, decoder_dim=32, decoder_depth=1)
+    frames = images(8) * 0.2 + torch.linspace(-0.5, 0.5, 32)[None, None, None, :]  # structured images
+    optimizer = torch.optim.AdamW(mae.parameters(), lr=3e-3)
+    losses = []
+    for _ in range(60):
+        loss, pred, mask = mae(frames)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert pred.shape == (8, 16, 8 * 8 * 3) and mask.mean().item() == pytest.approx(0.75)
+    assert np.mean(losses[-5:]) < 0.7 * np.mean(losses[:5])
+
+
+def test_timm_vit_weights_load_with_resampled_positions(tmp_path):
+    import timm
+    from safetensors.torch import save_file
+
+    source = timm.models.VisionTransformer(img_size=32, patch_size=16, embed_dim=192, depth=1, num_heads=3)
+    save_file(source.state_dict(), tmp_path / "model.safetensors")
+    model = PigNavNet(tiny(image_size=64))  # a 4x4 patch grid where the weights have 2x2
+    init_from_mae_imagenet(model.encoder, tmp_path)
+    assert torch.equal(model.encoder.blocks[0].attn.qkv.weight, source.blocks[0].attn.qkv.weight)
+    assert model.encoder.pos_embed.shape == (1, 17, 192)
+    wrong = PigNavNet(tiny(size="small"))
+    with pytest.raises(ValueError, match="choose the matching --size"):
+        load_timm_vit(wrong.encoder, source.state_dict())
+
+
+def test_targets_are_in_the_robot_frame():
+    steps = 20
+    x = np.linspace(0, 1.9, steps)  # driving along +y (yaw 90 deg) at 0.1 m per step
+    labels = {
+        "robot_pose": np.stack([np.zeros(steps), x, np.full(steps, np.pi / 2)], -1).astype(np.float32),
+        "goal_pose": np.tile([0.0, 2.0, np.pi], (steps, 1)).astype(np.float32),
+        "geodesic_distance": (2.0 - x).astype(np.float32),
+        "path_waypoints": np.tile([[-1.0, 0.0]], (steps, 8, 1)).astype(np.float32),
+    }
+    config = PigNavConfig(waypoints=2, waypoint_stride=3, waypoint_spacing=0.1, distance_scale=2.0)
+    t = episode_targets(labels, config)
+    assert np.allclose(t["waypoints"][0], [[3, 0, 1, 0], [6, 0, 1, 0]], atol=1e-5)  # straight ahead
+    assert np.allclose(t["waypoints"][-1, :, 0], 0, atol=1e-5)  # past the end: stay
+    assert np.allclose(t["goal"][0], [1.0, 0.0, 0.0, 1.0], atol=1e-5)  # 2 m ahead, turned 90 deg left
+    assert np.allclose(t["distance"][:, 0], labels["geodesic_distance"] / 2.0)
+    assert np.allclose(t["path"][0, 0], [0.0, 0.5], atol=1e-5)  # (-1, 0) is to the robot's left
+
+
+def write_demos(directory, env: str, episodes: int, steps: int = 24) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for i in range(episodes):
+        attrs = {"instruction": "go to the image", "target": "goal"}
+        dataset.write_episode(dataset.episode_path(directory, i), env, fake_episode(steps, i), attrs, i, True)
+
+
+def test_demos_load_with_fractions_and_batches_carry_negative_goals(tmp_path):
+    write_demos(tmp_path / "demos", "rooms", 8, steps=10)
+    config = tiny(context=2, negative_goals=0.5, batch_size=64)
+    data = load_demos([tmp_path / "demos"], config, episodes=8, progress=False)
+    assert data.episodes == 8 and len(data) == 80 and data.frames.shape == (80, 8, 8, 3)
+    assert load_demos([tmp_path / "demos"], config, episodes=8, fraction=0.25, progress=False).episodes == 2
+    batch = sample_batch(data, config, torch.Generator().manual_seed(0))
+    assert batch["obs"].shape == (64, 3, 32, 32) and batch["context"].shape == (64, 2, 3, 32, 32)
+    assert 0 < batch["negative"].sum() < 64
+    assert torch.all(batch["targets"]["distance"][batch["negative"]] == 3.0)
+
+
+def synthetic_set(n: int = 256) -> DemoSet:
+    """Frames whose colour says where the next waypoint is: a learnable mapping."""
+    g = torch.Generator().manual_seed(0)
+    side = torch.rand(n, generator=g)
+    frames = torch.zeros(n, 32, 32, 3, dtype=torch.uint8)
+    frames[..., 0] = (side * 255).to(torch.uint8)[:, None, None]
+    targets = {
+        "waypoints": torch.stack([torch.ones(n), side * 2 - 1, torch.ones(n), torch.zeros(n)], -1)[:, None].repeat(1, 5, 1),
+        "goal": torch.stack([side, side, torch.ones(n), torch.zeros(n)], -1),
+        "distance": side[:, None],
+        "path": side[:, None, None].repeat(1, 8, 2),
+    }  # fmt: skip
+    return DemoSet(
+        frames, frames[:4], torch.arange(n) % 4, torch.zeros(n, dtype=torch.long), targets, ["synthetic"]
+    )
+
+
+@pytest.mark.parametrize("fusion", ["early", "late"])
+def test_losses_decrease_on_a_tiny_dataset(fusion):
+    torch.manual_seed(0)
+    config = tiny(fusion=fusion, batch_size=32, negative_goals=0.0, goal_augment=False)
+    data, model = synthetic_set(), PigNavNet(config)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    generator = torch.Generator().manual_seed(0)
+    history = []
+    for _ in range(80):
+        batch = sample_batch(data, config, generator)
+        losses = compute_losses(model(batch["obs"], batch["goal"]), batch, config)
+        optimizer.zero_grad()
+        losses["total"].backward()
+        optimizer.step()
+        history.append({k: v.item() for k, v in losses.items()})
+    for head in ("waypoints", "goal", "distance", "path", "total"):
+        first, last = (np.mean([h[head] for h in part]) for part in (history[:5], history[-5:]))
+        assert last < 0.5 * first, head
+
+
+def test_controller_steers_towards_the_waypoint():
+    wheels = steer_to(torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.0, -1.0]]))
+    assert wheels[0, 0] == wheels[0, 1] > 0  # straight ahead: both wheels forward
+    assert wheels[1, 1] > wheels[1, 0] and wheels[2, 0] > wheels[2, 1]  # left / right turns
+    assert wheels.abs().max() <= 1
+
+
+def test_checkpoint_round_trips_and_is_refused_for_another_env(tmp_path):
+    config = tiny(fusion="late", context=1)
+    model = PigNavNet(config)
+    path = save_checkpoint(tmp_path / "policy.pt", config.kind, "rooms", model.state_dict(), config.to_dict())
+    policy = PigNavPolicy.load(tmp_path, "late_fusion", "rooms", num_envs=2)
+    assert policy.kind == "late_fusion"
+    for name, value in model.state_dict().items():
+        assert torch.equal(policy.model.state_dict()[name], value)
+    obs = {k: torch.randint(0, 255, (2, 32, 32, 3), dtype=torch.uint8) for k in ("rgb", "goal_rgb")}
+    assert torch.equal(policy.predict(obs)["waypoints"], model.eval()(*(
+        (o.permute(0, 3, 1, 2).float() / 127.5 - 1) for o in (obs["rgb"], obs["goal_rgb"])),
+        (obs["rgb"].permute(0, 3, 1, 2).float() / 127.5 - 1)[:, None])["waypoints"])  # fmt: skip
+    with pytest.raises(CheckpointError, match="trained for env 'rooms', not 'arena'"):
+        PigNavPolicy.load(path, "late_fusion", "arena", num_envs=2)
+    with pytest.raises(CheckpointError, match="holds a 'late_fusion' policy, not 'pignav'"):
+        load_checkpoint(path, "pignav", "rooms")
+
+
+def test_training_pretrains_finetunes_validates_and_resumes(paper_arena, tmp_path):
+    """Both stages on tiny synthetic demos, validated in the arena in closed loop; a rerun redoes nothing."""
+    write_demos(tmp_path / "rooms", "rooms", 3)
+    write_demos(tmp_path / "arena", "arena", 4)
+    config = tiny(pretrain_envs=["rooms"], pretrain_steps=4, finetune_steps=4, val_every=2, fraction=0.5,
+                  init="mae-sim", mae_steps=3, demos=4)  # fmt: skip
+    paper_arena.cfg.episode_length_s = 2.0
+    episodes = load_episode_set("arena", "paper", "val")[:2]
+    out, dirs = tmp_path / "run", {"rooms": tmp_path / "rooms", "arena": tmp_path / "arena"}
+    path = train(paper_arena, "arena", config, out, dirs, episodes, runs_dir=tmp_path / "runs")
+    log = (out / "train_log.csv").read_text().splitlines()
+    assert len(log) == 1 + 4 and log[1].startswith("pretrain,2,") and log[-1].startswith("finetune,4,")
+    ckpt = load_checkpoint(path, "pignav", "arena")
+    assert ckpt["data"]["stage"] == "finetune" and ckpt["data"]["episodes"] == 2  # half of 4
+    assert ckpt["init"].startswith("mae-sim") and (out / "pretrain.pt").exists()
+    assert len(list((tmp_path / "runs" / "mae-sim").glob("*/encoder.pt"))) == 1
+    assert train(paper_arena, "arena", config, out, dirs, episodes) == path
+    assert len((out / "train_log.csv").read_text().splitlines()) == 5  # nothing redone
