@@ -25,7 +25,8 @@ def save_checkpoint(path: Path, kind: str, env: str, state_dict: dict, config: d
     return path
 
 
-def load_checkpoint(path: Path, kind: str, env: str, encoder: str | None = None) -> dict:
+def load_checkpoint(path: Path, kind: str, env: str | None, encoder: str | None = None) -> dict:
+    """The checkpoint dict; `env` None accepts any env."""
     path = Path(path)
     if path.is_dir():
         path = path / FILENAME
@@ -39,7 +40,7 @@ def load_checkpoint(path: Path, kind: str, env: str, encoder: str | None = None)
         raise CheckpointError(f"{path} is not a goalnav checkpoint")
     if ckpt["kind"] != kind:
         raise CheckpointError(f"{path} holds a {ckpt['kind']!r} policy, not {kind!r}")
-    if ckpt["env"] != env:
+    if env is not None and ckpt["env"] != env:
         raise CheckpointError(f"{path} was trained for env {ckpt['env']!r}, not {env!r}")
     if encoder is not None and ckpt.get("encoder") != encoder:
         raise CheckpointError(f"{path} was trained on encoder {ckpt.get('encoder')!r}, not {encoder!r}")

@@ -45,6 +45,10 @@ class PigNavConfig:
     pretrain_envs: list[str] = field(default_factory=list)  # scene styles mixed for pretraining
     pretrain_steps: int = 3000
     finetune_steps: int = 3000
+    pseudo_dirs: list[str] = field(
+        default_factory=list
+    )  # pseudo-labelled (IDM) datasets mixed into pretraining
+    pseudo_ratio: float = 0.5  # share of each pretraining batch drawn from them
     fraction: float = 1.0  # of the target env's demonstrations used to fine-tune (0: zero-shot)
     demos: int = 160  # demonstrations per env
     val_every: int = 1000  # closed-loop validation every k optimiser steps; the best success is kept
@@ -71,6 +75,8 @@ class PigNavConfig:
         parts = [f"vit-{self.size}" + (f"/{self.depth}" if self.depth else ""), self.init]
         if self.pretrain_envs:
             parts.append("pretrained " + "+".join(self.pretrain_envs))
+        if self.pseudo_dirs:
+            parts.append(f"+ IDM-labelled {self.pseudo_ratio:g}")
         parts.append("zero-shot" if self.fraction == 0 else f"fine-tuned {self.fraction:g}")
         off = [name for name in ("goal", "distance", "path") if getattr(self, f"{name}_weight") == 0]
         if off:

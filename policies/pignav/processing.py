@@ -59,6 +59,7 @@ class DemoSet:
     start: torch.Tensor  # (N,) first step of that episode
     targets: dict[str, torch.Tensor]
     sources: list[str]  # where the episodes came from, for the checkpoint
+    weights: torch.Tensor | None = None  # (N,) sampling weight of each step; None: uniform
 
     def __len__(self) -> int:
         return len(self.frames)
@@ -68,9 +69,9 @@ class DemoSet:
         return len(self.goals)
 
 
-def load_demos(directories: list[Path], config: PigNavConfig, episodes: int, fraction: float = 1.0,
+def load_demos(directories: list[Path], config: PigNavConfig, episodes: int | None, fraction: float = 1.0,
                progress: bool = True) -> DemoSet:  # fmt: skip
-    """The first round(fraction * episodes) demonstrations of each directory (at least one)."""
+    """The first round(fraction * episodes) demonstrations of each directory (at least one; None: all)."""
     from tqdm import tqdm
 
     files = []
@@ -99,6 +100,21 @@ def load_demos(directories: list[Path], config: PigNavConfig, episodes: int, fra
     )
 
 
+def mix(first: DemoSet, second: DemoSet, second_share: float) -> DemoSet:
+    """Both sets in one, sampled so that `second_share` of each batch comes from `second` on average."""
+    share = torch.cat([torch.full((len(first),), (1 - second_share) / len(first)),
+                       torch.full((len(second),), second_share / len(second))])  # fmt: skip
+    return DemoSet(
+        frames=torch.cat([first.frames, second.frames]),
+        goals=torch.cat([first.goals, second.goals]),
+        episode=torch.cat([first.episode, second.episode + first.episodes]),
+        start=torch.cat([first.start, second.start + len(first)]),
+        targets={k: torch.cat([v, second.targets[k]]) for k, v in first.targets.items()},
+        sources=first.sources + second.sources,
+        weights=share,
+    )
+
+
 def augment_goals(goals: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """Colour jitter (gain, offset per channel) and a random shift, on model images (B, 3, H, W)."""
     b = len(goals)
@@ -113,7 +129,10 @@ def augment_goals(goals: torch.Tensor, generator: torch.Generator) -> torch.Tens
 
 def sample_batch(data: DemoSet, config: PigNavConfig, generator: torch.Generator, train: bool = True) -> dict:
     """A random batch of model inputs and targets; with `train`, augmented goals and negative goals."""
-    index = torch.randint(len(data), (config.batch_size,), generator=generator)
+    if data.weights is None:
+        index = torch.randint(len(data), (config.batch_size,), generator=generator)
+    else:
+        index = torch.multinomial(data.weights, config.batch_size, replacement=True, generator=generator)
     goal_episode = data.episode[index].clone()
     negative = torch.zeros(len(index), dtype=torch.bool)
     if train and config.negative_goals > 0 and data.episodes > 1:
@@ -124,6 +143,7 @@ def sample_batch(data: DemoSet, config: PigNavConfig, generator: torch.Generator
     if train and config.goal_augment:
         goal = augment_goals(goal, generator)
     batch = {
+        "index": index,
         "obs": to_model_images(data.frames[index], config.image_size),
         "goal": goal,
         "negative": negative,

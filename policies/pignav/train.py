@@ -19,7 +19,7 @@ from policies.pignav.config import FUSIONS, INITS, VIT_SIZES, PigNavConfig
 from policies.pignav.mae import init_from_mae_imagenet, pretrain_mae
 from policies.pignav.model import PigNavNet
 from policies.pignav.policy import PigNavPolicy
-from policies.pignav.processing import DemoSet, compute_losses, load_demos, sample_batch
+from policies.pignav.processing import DemoSet, compute_losses, load_demos, mix, sample_batch
 from policies.training import append_csv, better, validate
 
 LOSSES = ["total", "waypoints", "goal", "distance", "path"]
@@ -94,6 +94,12 @@ def train(env, env_name: str, config: PigNavConfig, out_dir: Path, demo_dirs: di
     for stage_index in range(state["stage"], len(stages)):
         name, dirs, steps, fraction = stages[stage_index]
         data = load_demos(dirs, config, config.demos, fraction)
+        if name == "pretrain" and config.pseudo_dirs:
+            pseudo = load_demos([Path(d) for d in config.pseudo_dirs], config, None)
+            print(
+                f"mixing in {pseudo.episodes} pseudo-labelled episodes ({len(pseudo)} steps), {config.pseudo_ratio:.0%} of each batch"
+            )
+            data = mix(data, pseudo, config.pseudo_ratio)
         print(f"{name}: {data.episodes} episodes, {len(data)} steps from {', '.join(map(str, dirs))}")
         if stage_index == 0 and state["step"] == 0 and config.init == "mae-sim" and pretrained is None:
             state["init"] = f"mae-sim {mae_sim_encoder(model, config, data, runs_dir, seed)}"
@@ -201,7 +207,7 @@ def config_from_args(args, profile: dict) -> PigNavConfig:
     config = PigNavConfig.from_dict({**PigNavConfig().to_dict(), **profile})
     config.fusion = FUSIONS[0] if args.policy == "pignav" else FUSIONS[1]
     flags = {"size": args.size, "depth": args.depth, "image_size": args.image_size, "patch_size": args.patch_size,
-             "init": args.init, "pretrain_envs": args.pretrain_envs, "fraction": args.fraction,
+             "init": args.init, "pretrain_envs": args.pretrain_envs, "pseudo_dirs": args.pseudo, "pseudo_ratio": args.pseudo_ratio, "fraction": args.fraction,
              "pretrain_steps": args.pretrain_steps, "finetune_steps": args.finetune_steps,
              "batch_size": args.batch_size, "context": args.context, "demos": args.demos, "val_every": args.val_every}  # fmt: skip
     for key, value in flags.items():
@@ -221,6 +227,10 @@ def check_config(config: PigNavConfig, env: str) -> str | None:
         return "--fraction 0 (zero-shot) needs --pretrain-envs or --pretrained"
     if env in config.pretrain_envs and config.fraction == 0:
         return f"zero-shot on {env} cannot pretrain on {env}; leave it out of --pretrain-envs"
+    if config.pseudo_dirs and not config.pretrain_envs:
+        return "--pseudo data is mixed into pretraining: add --pretrain-envs"
+    if not 0 < config.pseudo_ratio < 1:
+        return f"--pseudo-ratio must be in (0, 1), got {config.pseudo_ratio}"
     if config.image_size % config.patch_size:
         return f"--image-size {config.image_size} is not a multiple of --patch-size {config.patch_size}"
     if config.context < 0 or config.demos < 1 or config.val_every < 1:
@@ -251,7 +261,13 @@ def main(args, parser) -> int:
             parser.error(
                 f"{pretrained} has another architecture ({', '.join(differs)}); pass the same model flags"
             )
-        config.pretrain_envs, config.init = meta["config"]["pretrain_envs"], meta["config"]["init"]
+        for key in (
+            "pretrain_envs",
+            "pseudo_dirs",
+            "pseudo_ratio",
+            "init",
+        ):  # what the checkpoint was made from
+            setattr(config, key, meta["config"].get(key, getattr(config, key)))
     problem = check_config(config, args.env)
     if problem:
         parser.error(problem)

@@ -1,0 +1,30 @@
+"""Inverse dynamics model settings: which frames it compares, its ViT, its targets and training."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+
+@dataclass
+class IDMConfig:
+    gap: int = 8  # k: the model sees frames t and t+k
+    size: str = "tiny"
+    depth: int | None = 4
+    image_size: int = 64
+    patch_size: int = 16
+    head_hidden: int = 256
+    motion_scale: float = 0.1  # [m] relative x, y of frame t+k in frame t are divided by this
+    yaw_scale: float = 0.3  # [rad] and the relative yaw by this
+    lr: float = 3e-4
+    weight_decay: float = 0.05
+    batch_size: int = 64
+    steps: int = 2000
+    heldout: float = 0.1  # share of episodes kept out of training, for the accuracy report
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> IDMConfig:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})

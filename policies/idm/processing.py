@@ -1,0 +1,79 @@
+"""IDM data: frame pairs (t, t+k) with their relative motion and action; the Gaussian loss; chaining
+relative motions into a trajectory; accuracy against ground truth."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from experts.dataset import read_episode
+from policies.idm.config import IDMConfig
+
+
+def relative_motion(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Poses (..., 3: x, y, yaw) -> pose b in the frame of pose a (..., 3), yaw wrapped to [-pi, pi)."""
+    dx, dy = b[..., 0] - a[..., 0], b[..., 1] - a[..., 1]
+    c, s = np.cos(a[..., 2]), np.sin(a[..., 2])
+    dyaw = (b[..., 2] - a[..., 2] + np.pi) % (2 * np.pi) - np.pi
+    return np.stack([c * dx + s * dy, -s * dx + c * dy, dyaw], -1)
+
+
+def compose(pose: np.ndarray, motion: np.ndarray) -> np.ndarray:
+    """Apply a relative motion (3,) given in the frame of `pose` (3,)."""
+    c, s = np.cos(pose[2]), np.sin(pose[2])
+    return np.array([pose[0] + c * motion[0] - s * motion[1], pose[1] + s * motion[0] + c * motion[1],
+                     pose[2] + motion[2]])  # fmt: skip
+
+
+def chain(motions: np.ndarray, start: np.ndarray | None = None) -> np.ndarray:
+    """(n, 3) successive relative motions -> (n + 1, 3) poses, starting at `start` (default origin)."""
+    poses = [np.zeros(3) if start is None else np.asarray(start, dtype=float)]
+    for motion in motions:
+        poses.append(compose(poses[-1], motion))
+    return np.stack(poses)
+
+
+def scale(config: IDMConfig) -> torch.Tensor:
+    """Divide physical targets by this to get the model's units (motion x, y, yaw; two wheel commands)."""
+    return torch.tensor([config.motion_scale, config.motion_scale, config.yaw_scale, 1.0, 1.0])
+
+
+def episode_pairs(pose: np.ndarray, actions: np.ndarray, gap: int) -> tuple[np.ndarray, np.ndarray]:
+    """First indices t with t + gap inside the episode, and their physical targets (motion, action)."""
+    t = np.arange(max(0, len(pose) - gap))
+    return t, np.concatenate([relative_motion(pose[t], pose[t + gap]), actions[t]], -1).astype(np.float32)
+
+
+@dataclass
+class PairSet:
+    frames: torch.Tensor  # (N, H, W, 3) uint8, every step of the episodes
+    first: torch.Tensor  # (P,) index of frame t of each pair; frame t+k is first + gap
+    targets: torch.Tensor  # (P, 5) physical units
+    episodes: int
+
+
+def load_pairs(files: list[Path], gap: int) -> PairSet:
+    frames, first, targets, offset = [], [], [], 0
+    for path in files:
+        data, _ = read_episode(path)
+        t, target = episode_pairs(data["labels"]["robot_pose"], data["actions"], gap)
+        frames.append(torch.from_numpy(data["obs"]["rgb"]))
+        first.append(torch.from_numpy(t + offset))
+        targets.append(torch.from_numpy(target))
+        offset += len(data["actions"])
+    return PairSet(torch.cat(frames), torch.cat(first), torch.cat(targets), len(files))
+
+
+def gaussian_nll(mean: torch.Tensor, log_var: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    return 0.5 * (log_var + (target - mean) ** 2 / log_var.exp()).mean()
+
+
+def trajectory_errors(predicted: np.ndarray, truth: np.ndarray) -> dict:
+    """Position errors of a chained trajectory against the true one, both (n, 3) from the same start."""
+    error = np.linalg.norm(predicted[:, :2] - truth[:, :2], axis=-1)
+    length = np.linalg.norm(np.diff(truth[:, :2], axis=0), axis=-1).sum()
+    return {"ate_m": float(error.mean()), "final_error_m": float(error[-1]), "path_length_m": float(length),
+            "drift": float(error[-1] / max(length, 1e-6))}  # fmt: skip

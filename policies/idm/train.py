@@ -1,0 +1,201 @@
+"""Train the inverse dynamics model on demonstrations and measure it on held-out episodes.
+
+    python policies/idm/train.py --demos data/rooms/demos [data/maze/demos ...] [--out runs/idm]
+
+Writes idm.pt, train_log.csv, accuracy.json (action and motion errors per frame pair, and the error of
+the relative motions chained over each held-out trajectory) and trajectories.png. Running it again
+resumes from the last saved step.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from envs.cli import ArgumentParser
+from experts.dataset import episode_files, read_env, read_episode
+from policies.checkpoint import save_checkpoint
+from policies.idm.config import IDMConfig
+from policies.idm.model import IDMNet
+from policies.idm.processing import (
+    PairSet,
+    chain,
+    episode_pairs,
+    gaussian_nll,
+    load_pairs,
+    scale,
+    trajectory_errors,
+)
+from policies.pignav.processing import to_model_images
+from policies.training import append_csv
+
+KIND = "idm"
+CHECKPOINT = "idm.pt"
+SAVE_EVERY = 250
+
+
+def split_files(dirs: list[Path], heldout: float) -> tuple[list[Path], list[Path]]:
+    """Each directory's last `heldout` share of episodes (at least one) is held out."""
+    train, test = [], []
+    for directory in dirs:
+        files = episode_files(directory)
+        if len(files) < 2:
+            raise FileNotFoundError(f"{directory} holds {len(files)} episodes; the IDM needs at least 2")
+        cut = len(files) - max(1, round(heldout * len(files)))
+        train, test = train + files[:cut], test + files[cut:]
+    return train, test
+
+
+def batch_images(
+    data: PairSet, index: torch.Tensor, gap: int, size: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    first = data.first[index]
+    return to_model_images(data.frames[first], size), to_model_images(data.frames[first + gap], size)
+
+
+@torch.no_grad()
+def predict_pairs(
+    model: IDMNet, config: IDMConfig, frames: torch.Tensor, first: np.ndarray, batch: int = 256
+):
+    """Physical (motion, action) means and scaled standard deviations for pairs (first, first + gap)."""
+    model.eval()
+    means, stds = [], []
+    for chunk in torch.as_tensor(first).split(batch):
+        a = to_model_images(frames[chunk], config.image_size)
+        b = to_model_images(frames[chunk + config.gap], config.image_size)
+        mean, log_var = model(a, b)
+        means.append(mean * scale(config))
+        stds.append((0.5 * log_var).exp())
+    return torch.cat(means).numpy(), torch.cat(stds).numpy()
+
+
+def evaluate(model: IDMNet, config: IDMConfig, files: list[Path]) -> tuple[dict, list]:
+    """Errors on held-out episodes; chained trajectories use non-overlapping pairs 0, k, 2k, ..."""
+    errors, chained, examples = [], [], []
+    for path in files:
+        data, _ = read_episode(path)
+        pose, actions = data["labels"]["robot_pose"].astype(np.float64), data["actions"]
+        t, target = episode_pairs(pose, actions, config.gap)
+        if len(t) == 0:
+            continue
+        mean, _ = predict_pairs(model, config, torch.from_numpy(data["obs"]["rgb"]), t)
+        errors.append(np.abs(mean - target))
+        anchors = t[:: config.gap]
+        truth = pose[np.append(anchors, anchors[-1] + config.gap)]
+        predicted = chain(mean[:: config.gap, :3], truth[0])
+        chained.append(trajectory_errors(predicted, truth))
+        examples.append((truth, predicted))
+    error = np.concatenate(errors)
+    report = {
+        "episodes": len(chained),
+        "pairs": len(error),
+        "gap": config.gap,
+        "action_mae": float(error[:, 3:].mean()),
+        "translation_error_m": float(np.linalg.norm(error[:, :2], axis=-1).mean()),
+        "yaw_error_deg": float(np.degrees(error[:, 2]).mean()),
+        **{f"trajectory_{k}": float(np.mean([c[k] for c in chained])) for k in chained[0]},
+    }
+    return report, examples
+
+
+def plot_trajectories(examples: list, path: Path, count: int = 6) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(
+        1, min(count, len(examples)), figsize=(3 * min(count, len(examples)), 3), squeeze=False
+    )
+    for ax, (truth, predicted) in zip(axes[0], examples, strict=False):
+        ax.plot(truth[:, 0], truth[:, 1], "k-", label="true")
+        ax.plot(predicted[:, 0], predicted[:, 1], "r--", label="IDM, chained")
+        ax.set_aspect("equal")
+        ax.set_xticks([])
+        ax.set_yticks([])
+    axes[0][0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def train(config: IDMConfig, dirs: list[Path], out_dir: Path, seed: int = 0, fresh: bool = False) -> dict:
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    train_files, test_files = split_files(dirs, config.heldout)
+    data = load_pairs(train_files, config.gap)
+    print(f"IDM: {data.episodes} training episodes ({len(data.first)} pairs), {len(test_files)} held out")
+    model = IDMNet(config)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    resume_path, log_path, step0 = out_dir / "last.pt", out_dir / "train_log.csv", 0
+    if resume_path.exists() and not fresh:
+        saved = torch.load(resume_path, weights_only=False)
+        if saved["config"] == config.to_dict():
+            model.load_state_dict(saved["model"])
+            optimizer.load_state_dict(saved["optimizer"])
+            step0 = saved["step"]
+            print(f"resuming from {resume_path} (step {step0})")
+    if step0 == 0:
+        log_path.unlink(missing_ok=True)
+    units, running = scale(config), []
+    bar = tqdm(range(step0 + 1, config.steps + 1), desc="IDM", unit="step", initial=step0, total=config.steps)
+    for step in bar:
+        model.train()
+        index = torch.randint(len(data.first), (config.batch_size,), generator=generator)
+        first, second = batch_images(data, index, config.gap, config.image_size)
+        mean, log_var = model(first, second)
+        loss = gaussian_nll(mean, log_var, data.targets[index] / units)
+        optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        running.append(loss.item())
+        bar.set_postfix(loss=f"{loss.item():.3f}")
+        if step % SAVE_EVERY == 0 or step == config.steps:
+            append_csv(log_path, {"step": step, "loss": float(np.mean(running))}, ["step", "loss"])
+            running = []
+            torch.save({"config": config.to_dict(), "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                        "step": step}, resume_path)  # fmt: skip
+    report, examples = evaluate(model, config, test_files)
+    report["sources"] = [str(d) for d in dirs]
+    envs = sorted({read_env(f) for f in train_files})
+    save_checkpoint(out_dir / CHECKPOINT, KIND, "+".join(envs), model.state_dict(), config.to_dict(),
+                    accuracy=report, data={"sources": report["sources"], "episodes": data.episodes})  # fmt: skip
+    (out_dir / "accuracy.json").write_text(json.dumps(report, indent=2))
+    plot_trajectories(examples, out_dir / "trajectories.png")
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--demos", type=Path, nargs="+", required=True, help="demonstration directories")
+    parser.add_argument("--out", type=Path, default=Path("runs/idm"))
+    parser.add_argument("--steps", type=int, default=None)
+    parser.add_argument("--gap", type=int, default=None, help="frames between the two the IDM sees (k)")
+    parser.add_argument("--heldout", type=float, default=None, help="share of episodes held out for accuracy")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--fresh", action="store_true")
+    args = parser.parse_args(argv)
+    config = IDMConfig()
+    for key in ("steps", "gap", "heldout"):
+        if getattr(args, key) is not None:
+            setattr(config, key, getattr(args, key))
+    if config.gap < 1 or config.steps < 1 or not 0 < config.heldout < 1:
+        parser.error("--gap and --steps must be >= 1 and --heldout in (0, 1)")
+    try:
+        report = train(config, args.demos, args.out, args.seed, args.fresh)
+    except FileNotFoundError as err:
+        parser.error(str(err))
+    print(json.dumps(report, indent=2))
+    print(f"wrote {args.out / CHECKPOINT}, {args.out / 'accuracy.json'}, {args.out / 'trajectories.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
