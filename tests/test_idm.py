@@ -108,9 +108,9 @@ def test_unreadable_videos_and_frames_are_skipped_with_a_warning(tiny_idm, tmp_p
     good.mkdir(parents=True)
     for i in range(12):
         iio.imwrite(good / f"frame_{i}.png", np.full((20, 20, 3), 10 * i, np.uint8))
-    iio.imwrite(
-        tmp_path / "videos" / "clip.gif", np.random.default_rng(0).integers(0, 255, (10, 20, 20, 3), np.uint8)
-    )
+    noise = np.random.default_rng(0).integers(0, 255, (10, 32, 32, 3), np.uint8)
+    iio.imwrite(tmp_path / "videos" / "clip.gif", noise)
+    iio.imwrite(tmp_path / "videos" / "clip.mp4", noise, plugin="pyav", codec="libx264", fps=10)
     bad = tmp_path / "videos" / "bad_frames"
     bad.mkdir()
     (bad / "frame_0.png").write_bytes(b"not an image")
@@ -119,7 +119,7 @@ def test_unreadable_videos_and_frames_are_skipped_with_a_warning(tiny_idm, tmp_p
         warnings.simplefilter("always")
         counts = label([tmp_path / "videos"], tiny_idm / "idm", tmp_path / "pseudo", max_std=1e9, min_path=0.0,
                        frame_size=16)  # fmt: skip
-    assert counts["unreadable"] == 2 and counts["written"] == 2
+    assert counts["unreadable"] == 2 and counts["written"] == 3
     messages = " ".join(str(w.message) for w in caught)
     assert "bad_frames" in messages and "broken.mp4" in messages
 
