@@ -18,7 +18,7 @@ class PigNavConfig:
         "early"  # early: one ViT over all patches (PIG-Nav); late: one ViT per image, then fuse (ViNT)
     )
     size: str = "tiny"
-    depth: int | None = None  # fewer blocks than the size's (None: all of them)
+    depth: int | None = 4  # fewer blocks than the size's, for CPUs (None: all of them)
     image_size: int = 64
     patch_size: int = 16
     context: int = 0  # past frames seen besides the current one
@@ -35,23 +35,23 @@ class PigNavConfig:
     distance_weight: float = 0.5
     path_weight: float = 0.5
     # initialisation
-    init: str = "scratch"  # scratch | mae-sim (our MAE on rendered frames) | mae-imagenet (timm weights)
-    mae_steps: int = 1500
+    init: str = "mae-sim"  # scratch | mae-sim (our MAE on rendered frames) | mae-imagenet (timm weights)
+    mae_steps: int = 1000
     mae_mask_ratio: float = 0.75
     # data and optimisation
     lr: float = 3e-4
     weight_decay: float = 0.05
-    batch_size: int = 64
+    batch_size: int = 32
     pretrain_envs: list[str] = field(default_factory=list)  # scene styles mixed for pretraining
-    pretrain_steps: int = 3000
-    finetune_steps: int = 3000
+    pretrain_steps: int = 2500
+    finetune_steps: int = 1500
     pseudo_dirs: list[str] = field(
         default_factory=list
     )  # pseudo-labelled (IDM) datasets mixed into pretraining
     pseudo_ratio: float = 0.5  # share of each pretraining batch drawn from them
     fraction: float = 1.0  # of the target env's demonstrations used to fine-tune (0: zero-shot)
     demos: int = 160  # demonstrations per env
-    val_every: int = 1000  # closed-loop validation every k optimiser steps; the best success is kept
+    val_every: int = 500  # closed-loop validation every k optimiser steps; the best success is kept
     goal_augment: bool = True  # colour jitter and shifts on goal images
     negative_goals: float = 0.1  # share of samples with another episode's goal (distance head: far)
     # controller
@@ -89,6 +89,7 @@ PROFILES = {
     "quick": {},
     "paper": {
         "size": "base",
+        "depth": None,
         "image_size": 224,
         "patch_size": 16,
         "context": 3,

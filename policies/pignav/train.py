@@ -171,11 +171,14 @@ def add_args(parser) -> None:
     group = parser.add_argument_group("pignav and late_fusion")
     group.add_argument("--size", choices=sorted(VIT_SIZES), default=None, help="ViT size (default tiny)")
     group.add_argument(
-        "--depth", type=int, default=None, help="ViT blocks (default: 4 at --profile quick, else the size's)"
+        "--depth",
+        type=int,
+        default=None,
+        help="ViT blocks (default: 4 at --profile quick, all of the size's at paper)",
     )
     group.add_argument("--image-size", type=int, default=None, help="model input resolution in px")
     group.add_argument("--patch-size", type=int, default=None)
-    group.add_argument("--init", choices=INITS, default=None, help="encoder initialisation (default scratch)")
+    group.add_argument("--init", choices=INITS, default=None, help="encoder initialisation (default mae-sim)")
     group.add_argument(
         "--mae-weights", type=Path, default=None, help="timm MAE ViT-B/16 safetensors (mae-imagenet)"
     )
