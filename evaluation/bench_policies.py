@@ -1,4 +1,5 @@
-"""Policy throughput: frozen-embedding cache build, decisions/s and latency by batch, BC training samples/s.
+"""Policy throughput: frozen-embedding cache build, decisions/s and latency by batch, BC and PIG-Nav
+training samples/s.
 
     python evaluation/bench_policies.py [--quick] [--device cpu] [--out results/bench]
 
@@ -19,6 +20,10 @@ import torch
 from envs.cli import ArgumentParser
 from evaluation.bench import machine_info
 from policies.encoders import ENCODERS, EncoderWeightsMissing, make_encoder
+from policies.pignav import PigNavConfig, PigNavPolicy
+from policies.pignav.model import PigNavNet
+from policies.pignav.processing import DemoSet, sample_batch
+from policies.pignav.train import train_step
 from policies.siglip_bc import SiglipBCConfig, SiglipBCPolicy
 from policies.siglip_bc.policy import build_model
 from policies.siglip_bc.train import train_epoch
@@ -68,9 +73,45 @@ def bench_encoder(name: str, device: str, batches: list[int], repeats: int, size
     return rows
 
 
+def bench_pignav(config: PigNavConfig, device: str, batches: list[int], repeats: int) -> list[dict]:
+    """Decisions/s of the policy (network and controller) and training samples/s, on random images."""
+    label = f"vit-{config.size}/{config.depth or 'full'} {config.image_size}px"
+    model, rows, size = PigNavNet(config).to(device), [], config.image_size
+    frames = torch.randint(0, 256, (max(batches), size, size, 3), dtype=torch.uint8, device=device)
+    for batch in batches:
+        policy = PigNavPolicy(model, config, batch, device)
+        obs = {"rgb": frames[:batch], "goal_rgb": frames[:batch].flip(0)}
+        seconds = timed(lambda obs=obs, policy=policy: policy.act(obs), repeats)
+        rows.append({"what": "decisions", "policy": config.kind, "encoder": label, "batch": batch,
+                     "per_s": batch / seconds, "unit": "decisions/s", "latency_ms": 1000 * seconds})  # fmt: skip
+    n = 512
+    targets = {"waypoints": torch.zeros(n, config.waypoints, 4), "goal": torch.zeros(n, 4),
+               "distance": torch.zeros(n, 1), "path": torch.zeros(n, config.path_waypoints, 2)}  # fmt: skip
+    data = DemoSet(frames[:1].cpu().expand(n, -1, -1, -1), frames[:8].cpu(), torch.arange(n) % 8,
+                   torch.zeros(n, dtype=torch.long), targets, ["random"])  # fmt: skip
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr)
+    generator = torch.Generator().manual_seed(0)
+
+    def to_device(value):
+        return (
+            value.to(device)
+            if isinstance(value, torch.Tensor)
+            else {k: v.to(device) for k, v in value.items()}
+        )
+
+    def step():
+        batch = sample_batch(data, config, generator)
+        train_step(model, optimizer, {k: to_device(v) for k, v in batch.items()}, config)
+
+    seconds = timed(step, max(2, repeats))
+    rows.append({"what": "training", "policy": config.kind, "encoder": label, "batch": config.batch_size,
+                 "per_s": config.batch_size / seconds, "unit": "samples/s", "latency_ms": 1000 * seconds})  # fmt: skip
+    return rows
+
+
 def markdown(rows: list[dict], info: dict) -> str:
     lines = ["# Policy throughput", "", "Machine: " + ", ".join(f"{k} {v}" for k, v in info.items() if v), "",
-             "| what | policy | encoder | batch | throughput | latency per batch (ms) |",
+             "| what | policy | encoder / model | batch | throughput | latency per batch (ms) |",
              "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
     for r in rows:
         latency = "-" if r["latency_ms"] is None else f"{r['latency_ms']:.1f}"
@@ -97,6 +138,15 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"{r['what']:>22}  {r['encoder']:>13}  batch {r['batch']:>4}  {r['per_s']:>10,.0f} {r['unit']}"
             )
+    sizes = [("tiny", 4, 64)] if args.quick else [("tiny", 4, 64), ("tiny", None, 96), ("small", None, 96),
+                                                  ("base", None, 224)]  # fmt: skip
+    for size, depth, pixels in sizes:
+        for fusion in ("early", "late"):
+            config = PigNavConfig(fusion=fusion, size=size, depth=depth, image_size=pixels, patch_size=16)
+            rows += bench_pignav(config, args.device, batches, repeats)
+            for r in rows[-len(batches) - 1 :]:
+                print(f"{r['what']:>22}  {r['policy']:>11}  {r['encoder']:>18}  batch {r['batch']:>4}  "
+                      f"{r['per_s']:>10,.0f} {r['unit']}")  # fmt: skip
     info = {**machine_info(), "device": args.device}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "policies.json").write_text(json.dumps({"machine": info, "results": rows}, indent=2) + "\n")

@@ -15,8 +15,8 @@ from policies.pignav import PigNavConfig, PigNavPolicy
 from policies.pignav.config import VIT_SIZES
 from policies.pignav.mae import MAE, init_from_mae_imagenet, load_timm_vit, random_masking
 from policies.pignav.model import PigNavNet
-from policies.pignav.processing import DemoSet, compute_losses, episode_targets, load_demos, sample_batch
-from policies.pignav.train import train
+from policies.pignav.processing import DemoSet, episode_targets, load_demos, sample_batch
+from policies.pignav.train import train, train_step
 
 
 def tiny(**overrides) -> PigNavConfig:
@@ -174,11 +174,7 @@ def test_losses_decrease_on_a_tiny_dataset(fusion):
     generator = torch.Generator().manual_seed(0)
     history = []
     for _ in range(80):
-        batch = sample_batch(data, config, generator)
-        losses = compute_losses(model(batch["obs"], batch["goal"]), batch, config)
-        optimizer.zero_grad()
-        losses["total"].backward()
-        optimizer.step()
+        losses = train_step(model, optimizer, sample_batch(data, config, generator), config)
         history.append({k: v.item() for k, v in losses.items()})
     for head in ("waypoints", "goal", "distance", "path", "total"):
         first, last = (np.mean([h[head] for h in part]) for part in (history[:5], history[-5:]))
@@ -228,3 +224,11 @@ def test_training_pretrains_finetunes_validates_and_resumes(paper_arena, tmp_pat
     assert len(list((tmp_path / "runs" / "mae-sim").glob("*/encoder.pt"))) == 1
     assert train(paper_arena, "arena", config, out, dirs, episodes) == path
     assert len((out / "train_log.csv").read_text().splitlines()) == 5  # nothing redone
+
+
+def test_throughput_benchmark_measures_decisions_and_training():
+    from evaluation.bench_policies import bench_pignav
+
+    rows = bench_pignav(tiny(fusion="late"), "cpu", batches=[1, 3], repeats=1)
+    assert [(r["what"], r["batch"]) for r in rows] == [("decisions", 1), ("decisions", 3), ("training", 16)]
+    assert all(r["per_s"] > 0 and r["policy"] == "late_fusion" for r in rows)

@@ -54,6 +54,18 @@ def learning_rate(step: int, total: int, base: float) -> float:
     return base * 0.5 * (1 + math.cos(math.pi * (step - WARMUP) / max(1, total - WARMUP)))
 
 
+def train_step(model: PigNavNet, optimizer, batch: dict, config: PigNavConfig) -> dict[str, torch.Tensor]:
+    """One optimiser step on a batch from `sample_batch`; returns the (detached) losses."""
+    model.train()
+    losses = compute_losses(model(batch["obs"], batch["goal"], batch.get("context")), batch, config)
+    optimizer.zero_grad()
+    losses["total"].backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
+    model.eval()
+    return {k: v.detach() for k, v in losses.items()}
+
+
 def train(env, env_name: str, config: PigNavConfig, out_dir: Path, demo_dirs: dict[str, Path],
           val_episodes: list, seed: int = 0, fresh: bool = False, pretrained: Path | None = None,
           mae_weights: Path | None = None, runs_dir: Path = Path("runs")) -> Path:  # fmt: skip
@@ -113,14 +125,7 @@ def train(env, env_name: str, config: PigNavConfig, out_dir: Path, demo_dirs: di
         for step in bar:
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate(step - 1, steps, config.lr)
-            model.train()
-            batch = sample_batch(data, config, generator)
-            losses = compute_losses(model(batch["obs"], batch["goal"], batch.get("context")), batch, config)
-            optimizer.zero_grad()
-            losses["total"].backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            model.eval()
+            losses = train_step(model, optimizer, sample_batch(data, config, generator), config)
             global_step = sum(s[2] for s in stages[:stage_index]) + step
             for key, value in losses.items():
                 writer.add_scalar(f"{name}/loss_{key}", value.item(), global_step)
