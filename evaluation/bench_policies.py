@@ -87,7 +87,7 @@ def bench_pignav(config: PigNavConfig, device: str, batches: list[int], repeats:
     n = 512
     targets = {"waypoints": torch.zeros(n, config.waypoints, 4), "goal": torch.zeros(n, 4),
                "distance": torch.zeros(n, 1), "path": torch.zeros(n, config.path_waypoints, 2)}  # fmt: skip
-    data = DemoSet(frames[:1].cpu().expand(n, -1, -1, -1), frames[:8].cpu(), torch.arange(n) % 8,
+    data = DemoSet(frames[:1].cpu().expand(n, -1, -1, -1), frames[:1].cpu().expand(8, -1, -1, -1), torch.arange(n) % 8,
                    torch.zeros(n, dtype=torch.long), targets, ["random"])  # fmt: skip
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr)
     generator = torch.Generator().manual_seed(0)
