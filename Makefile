@@ -43,7 +43,14 @@ runs/$(ENV)/siglip_bc/train_summary.json: runs/$(ENV)/expert/expert.zip
 results/$(ENV)/siglip_bc/summary.json: runs/$(ENV)/siglip_bc/train_summary.json results/$(ENV)/expert/summary.json
 	$(PY) evaluation/run.py --policy siglip_bc $(EVAL)
 
-results/$(ENV)/comparison.md: results/$(ENV)/expert/summary.json results/$(ENV)/siglip_bc/summary.json results/$(ENV)/random/summary.json
+# PIG-Nav: MAE on the demonstration frames, then waypoint training with closed-loop validation.
+runs/$(ENV)/pignav/train_summary.json: runs/$(ENV)/expert/expert.zip
+	$(PY) policies/train.py --policy pignav --env $(ENV) --profile quick
+
+results/$(ENV)/pignav/summary.json: runs/$(ENV)/pignav/train_summary.json results/$(ENV)/expert/summary.json
+	$(PY) evaluation/run.py --policy pignav $(EVAL)
+
+results/$(ENV)/comparison.md: results/$(ENV)/expert/summary.json results/$(ENV)/siglip_bc/summary.json results/$(ENV)/pignav/summary.json results/$(ENV)/random/summary.json
 	$(PY) evaluation/compare.py results/$(ENV) --out $@ > /dev/null
 
 # Drive the robot with a scripted policy and save what its camera sees.

@@ -204,7 +204,7 @@ def add_args(parser) -> None:
     group.add_argument("--pretrain-steps", type=int, default=None)
     group.add_argument("--finetune-steps", type=int, default=None)
     group.add_argument("--batch-size", type=int, default=None)
-    group.add_argument("--val-episodes", type=int, default=30, help="validation episodes per check")
+    group.add_argument("--val-episodes", type=int, default=20, help="validation episodes per check")
     for head in ("goal", "distance", "path"):
         group.add_argument(
             f"--no-{head}-head", action="store_true", help=f"switch the {head} head off (ablation)"
@@ -298,8 +298,9 @@ def main(args, parser) -> int:
         args.layout = eval_layout(args.env, "val", args.layout)
     except EnvConfigError as err:
         parser.error(str(err))
-    cfg = env_cfg_from_args(parser, args, cameras=True)
     val_episodes = load_episode_set(args.env, args.layout, "val")[: args.val_episodes]
+    args.num_envs = min(args.num_envs, len(val_episodes))  # more envs than episodes would idle
+    cfg = env_cfg_from_args(parser, args, cameras=True)
     with launch(args.env, cfg) as env:
         train(env, args.env, config, args.out, demo_dirs, val_episodes, args.seed, args.fresh, pretrained,
               args.mae_weights)  # fmt: skip
