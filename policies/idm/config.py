@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
+
+from policies.config import DictConfig
 
 
 @dataclass
-class IDMConfig:
+class IDMConfig(DictConfig):
     gap: int = 8  # k: the model sees frames t and t+k
     size: str = "tiny"
     depth: int | None = 4
@@ -20,11 +22,3 @@ class IDMConfig:
     batch_size: int = 64
     steps: int = 2000
     heldout: float = 0.1  # share of episodes kept out of training, for the accuracy report
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> IDMConfig:
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names})

@@ -3,7 +3,9 @@ stages and the waypoint controller. `late_fusion` is the same config with fusion
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
+
+from policies.config import DictConfig
 
 # timm ViT sizes: (width, depth, heads)
 VIT_SIZES = {"tiny": (192, 12, 3), "small": (384, 12, 6), "base": (768, 12, 12)}
@@ -12,7 +14,7 @@ FUSIONS = ("early", "late")
 
 
 @dataclass
-class PigNavConfig:
+class PigNavConfig(DictConfig):
     # model
     fusion: str = (
         "early"  # early: one ViT over all patches (PIG-Nav); late: one ViT per image, then fuse (ViNT)
@@ -57,14 +59,6 @@ class PigNavConfig:
     # controller
     lookahead: int = 1  # which predicted waypoint the controller steers at
     speed: float = 0.8
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> PigNavConfig:
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names})
 
     @property
     def kind(self) -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
+
+from policies.config import DictConfig
 
 
 @dataclass
-class SiglipBCConfig:
+class SiglipBCConfig(DictConfig):
     encoder: str = "siglip-so400m"  # see policies.encoders.ENCODERS; "auto" picks it if its weights exist
     renormalize: bool = False  # L2-normalise the image + instruction sum again
     context: int = 1  # how many recent embeddings the MLP sees (1 = the study)
@@ -21,14 +23,6 @@ class SiglipBCConfig:
     dagger_iterations: int = 0  # DAgger: rounds of student rollouts labelled by the expert
     dagger_episodes: int = 50  # student episodes per round
     dagger_epochs: int = 10  # training epochs after each round
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> SiglipBCConfig:
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names})
 
     def variant(self) -> str:
         """A short label of what differs from the study's recipe, for tables."""
