@@ -19,6 +19,6 @@ class IDMConfig(DictConfig):
     yaw_scale: float = 0.3  # [rad] and the relative yaw by this
     lr: float = 3e-4
     weight_decay: float = 0.05
-    batch_size: int = 64
-    steps: int = 2000
+    batch_size: int = 32
+    steps: int = 1500
     heldout: float = 0.1  # share of episodes kept out of training, for the accuracy report
