@@ -232,3 +232,23 @@ def test_throughput_benchmark_measures_decisions_and_training():
     rows = bench_pignav(tiny(fusion="late"), "cpu", batches=[1, 3], repeats=1)
     assert [(r["what"], r["batch"]) for r in rows] == [("decisions", 1), ("decisions", 3), ("training", 16)]
     assert all(r["per_s"] > 0 and r["policy"] == "late_fusion" for r in rows)
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--fraction", "0"], "zero-shot) needs --pretrain-envs"),
+        (["--pseudo", "data/x"], "--pseudo data is mixed into pretraining"),
+        (["--pretrain-envs", "rooms", "--pseudo", "x", "--pseudo-ratio", "1.5"], "--pseudo-ratio must be in"),
+        (["--pretrain-envs", "nowhere"], "unknown --pretrain-envs nowhere"),
+        (["--init", "mae-imagenet"], "use --size base --patch-size 16"),
+        (["--image-size", "50"], "not a multiple of --patch-size 16"),
+    ],
+)
+def test_bad_training_flags_are_refused_in_one_line(flags, message, capsys):
+    from policies import train as train_command
+
+    with pytest.raises(SystemExit) as exit_info:
+        train_command.main(["--policy", "pignav", "--env", "halls", *flags])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err.strip().splitlines()[-1]

@@ -189,6 +189,10 @@ def add_args(parser) -> None:
     )
     group.add_argument("--pretrain-envs", nargs="*", default=None, metavar="ENV",
                        help="scene styles mixed for pretraining (default: none)")  # fmt: skip
+    group.add_argument("--pseudo", nargs="*", default=None, metavar="DIR",
+                       help="pseudo-labelled datasets (policies/idm/label.py) mixed into pretraining")  # fmt: skip
+    group.add_argument("--pseudo-ratio", type=float, default=None,
+                       help="share of each pretraining batch drawn from --pseudo (default 0.5)")  # fmt: skip
     group.add_argument(
         "--pretrained",
         type=Path,
