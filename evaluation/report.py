@@ -96,16 +96,25 @@ def plot_success_by_target(records: list[EpisodeRecord], path: Path) -> Path:
 
 
 def write_video(path: Path, frames: list[np.ndarray], fps: int = 30) -> Path:
-    """An animated GIF of the frames (camera | goal image | map)."""
-    import imageio.v2 as imageio
+    """The frames (camera | goal image | map) as an mp4 (H.264, through PyAV) or an animated GIF, by suffix."""
+    import imageio.v3 as iio
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    imageio.mimsave(path, frames, duration=1000 / fps, loop=0)
+    if path.suffix == ".mp4":
+        iio.imwrite(path, np.stack(frames), plugin="pyav", codec="libx264", fps=fps)
+    else:
+        iio.imwrite(path, np.stack(frames), duration=1000 / fps, loop=0)
     return path
 
 
 def write_report(
-    out_dir: Path, summary: dict, result, episodes: list, plots: bool = True, fps: int = 30
+    out_dir: Path,
+    summary: dict,
+    result,
+    episodes: list,
+    plots: bool = True,
+    fps: int = 30,
+    video_format: str = "gif",
 ) -> list[Path]:
     """Write everything for one policy on one episode set; returns the files written."""
     from evaluation.topdown import plot_trajectories
@@ -133,5 +142,5 @@ def write_report(
         )
         written.append(plot_success_by_target(result.records, out_dir / "success_by_target.png"))
     if result.frames:
-        written.append(write_video(out_dir / "video.gif", result.frames, fps))
+        written.append(write_video(out_dir / f"video.{video_format}", result.frames, fps))
     return written

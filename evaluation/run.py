@@ -88,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--video", action="store_true", help="record env 0's first episodes (camera | goal | map)"
     )
+    parser.add_argument("--video-format", choices=("gif", "mp4"), default="gif", help="file type of --video")
     parser.add_argument("--no-plots", action="store_true")
     parser.add_argument(
         "--train-missing", action="store_true", help="train the policy first if its checkpoint is missing"
@@ -172,7 +173,9 @@ def main(argv: list[str] | None = None) -> int:
         **summarize(result.records),
     }
     summary.update(expert_comparison(out_dir, summary, result.records))
-    written = write_report(out_dir, summary, result, episodes, plots=not args.no_plots)
+    written = write_report(
+        out_dir, summary, result, episodes, plots=not args.no_plots, video_format=args.video_format
+    )
     print(f"{args.policy} on {args.env}/{args.layout}/{args.split}: success {summary.get('success_rate', 0):.1%} over "
           f"{summary['episodes']} episodes, SPL {summary.get('spl', 0):.3f}")  # fmt: skip
     print("wrote " + ", ".join(str(p) for p in written))

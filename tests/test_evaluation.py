@@ -104,3 +104,17 @@ def test_ctrl_c_keeps_the_partial_results(paper_arena):
     assert 0 < len(result.records) < 12
     assert len({r.episode_id for r in result.records}) == len(result.records)
     assert paper_arena.episode_source is None
+
+
+@pytest.mark.parametrize("suffix", ["gif", "mp4"])
+def test_videos_are_written_as_gif_or_mp4(suffix, tmp_path):
+    import imageio.v3 as iio
+    import numpy as np
+
+    from evaluation.report import write_video
+
+    frames = [np.full((64, 192, 3), 20 * i, np.uint8) for i in range(8)]
+    path = write_video(tmp_path / f"video.{suffix}", frames, fps=10)
+    back = np.stack(list(iio.imiter(path)))
+    assert back.shape[0] == 8 and back.shape[1:3] == (64, 192)
+    assert abs(float(back[-1].mean()) - 140) < 10  # the last frame's grey level survives encoding
