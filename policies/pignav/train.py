@@ -8,6 +8,7 @@ import json
 import math
 import shutil
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -46,6 +47,11 @@ def mae_sim_encoder(model: PigNavNet, config: PigNavConfig, data: DemoSet, runs_
         print(f"MAE loss {losses[0]:.3f} -> {sum(losses[-50:]) / len(losses[-50:]):.3f}; wrote {path}")
     model.encoder.load_state_dict(torch.load(path, weights_only=False)["encoder"])
     return path
+
+
+def stage_variant(config: PigNavConfig, stage: str) -> str:
+    """The table label of a stage's checkpoint: the pretraining stage's is zero-shot."""
+    return config.variant() if stage == "finetune" else replace(config, fraction=0.0).variant()
 
 
 def learning_rate(step: int, total: int, base: float) -> float:
@@ -145,7 +151,7 @@ def train(env, env_name: str, config: PigNavConfig, out_dir: Path, demo_dirs: di
             if better(row, state["best"].get(name)):
                 state["best"][name] = row
                 save_checkpoint(out_dir / f"{name}.pt", config.kind, env_name, model.state_dict(), config.to_dict(),
-                                variant=config.variant(), validation=row, init=state["init"],
+                                variant=stage_variant(config, name), validation=row, init=state["init"],
                                 data={"stage": name, "sources": data.sources, "fraction": fraction,
                                       "episodes": data.episodes, "steps": len(data)})  # fmt: skip
             append_csv(log_path, row, LOG_FIELDS)
