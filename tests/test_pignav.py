@@ -145,7 +145,7 @@ def test_demos_load_with_fractions_and_batches_carry_negative_goals(tmp_path):
     batch = sample_batch(data, config, torch.Generator().manual_seed(0))
     assert batch["obs"].shape == (64, 3, 32, 32) and batch["context"].shape == (64, 2, 3, 32, 32)
     assert 0 < batch["negative"].sum() < 64
-    assert torch.all(batch["targets"]["distance"][batch["negative"]] == 3.0)
+    assert torch.all(batch["targets"]["distance"][batch["negative"]] == data.targets["distance"].max())
 
 
 def synthetic_set(n: int = 256) -> DemoSet:

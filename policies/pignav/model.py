@@ -8,6 +8,7 @@ fuses the per-image features. Both end in the same heads.
 
 from __future__ import annotations
 
+import math
 from functools import partial
 
 import torch
@@ -67,28 +68,38 @@ def mlp(dim: int, hidden: int, out: int) -> nn.Sequential:
 
 class Heads(nn.Module):
     """[CLS] feature -> local waypoints (K, 4: x, y, cos yaw, sin yaw) and, unless switched off, the
-    relative goal pose (x, y, cos yaw, sin yaw), the navigation distance (1) and the global path (M, 2)."""
+    relative goal pose (x, y, cos yaw, sin yaw), the navigation distance (1) and the global path (M, 2).
+    Each head predicts standardised values; `mean` and `std` (buffers, set from the training targets by
+    `set_target_stats`) turn them back into the targets' units."""
 
     def __init__(self, dim: int, config: PigNavConfig):
         super().__init__()
-        self.k, self.m = config.waypoints, config.path_waypoints
-        self.waypoints = mlp(dim, config.head_hidden, self.k * 4)
-        self.aux = nn.ModuleDict()
-        if config.goal_weight > 0:
-            self.aux["goal"] = mlp(dim, config.head_hidden, 4)
-        if config.distance_weight > 0:
-            self.aux["distance"] = mlp(dim, config.head_hidden, 1)
-        if config.path_weight > 0:
-            self.aux["path"] = mlp(dim, config.head_hidden, self.m * 2)
+        shapes = {
+            "waypoints": (config.waypoints, 4),
+            "goal": (4,),
+            "distance": (1,),
+            "path": (config.path_waypoints, 2),
+        }
+        on = {"waypoints": True, "goal": config.goal_weight > 0, "distance": config.distance_weight > 0,
+              "path": config.path_weight > 0}  # fmt: skip
+        self.shapes = {name: shape for name, shape in shapes.items() if on[name]}
+        self.mlps = nn.ModuleDict({name: mlp(dim, config.head_hidden, math.prod(shape))
+                                   for name, shape in self.shapes.items()})  # fmt: skip
+        for name, shape in self.shapes.items():
+            self.register_buffer(f"{name}_mean", torch.zeros(shape))
+            self.register_buffer(f"{name}_std", torch.ones(shape))
+
+    def set_target_stats(self, targets: dict[str, torch.Tensor]) -> None:
+        for name in self.shapes:
+            getattr(self, f"{name}_mean").copy_(targets[name].mean(0))
+            getattr(self, f"{name}_std").copy_(targets[name].std(0).clamp_min(1e-3))
+
+    def std(self, name: str) -> torch.Tensor:
+        return getattr(self, f"{name}_std")
 
     def forward(self, feature: torch.Tensor) -> dict[str, torch.Tensor]:
-        b = len(feature)
-        out = {"waypoints": self.waypoints(feature).view(b, self.k, 4)}
-        for name, head in self.aux.items():
-            out[name] = head(feature)
-        if "path" in out:
-            out["path"] = out["path"].view(b, self.m, 2)
-        return out
+        return {name: self.mlps[name](feature).view(len(feature), *shape) * self.std(name)
+                + getattr(self, f"{name}_mean") for name, shape in self.shapes.items()}  # fmt: skip
 
 
 class PigNavNet(nn.Module):

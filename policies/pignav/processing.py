@@ -15,7 +15,6 @@ from experts.dataset import episode_files, read_episode
 from policies.context import context_indices
 from policies.pignav.config import PigNavConfig
 
-NEGATIVE_DISTANCE = 3.0  # distance target (x distance_scale) of a goal from another episode: "not here"
 GOAL_SHIFT = 4  # [px] largest goal-image shift of the augmentation
 
 
@@ -67,6 +66,11 @@ class DemoSet:
     @property
     def episodes(self) -> int:
         return len(self.goals)
+
+    @property
+    def far_distance(self) -> torch.Tensor:
+        """The distance target of a goal from another episode ("not here"): the farthest one seen."""
+        return self.targets["distance"].max()
 
 
 def load_demos(directories: list[Path], config: PigNavConfig, episodes: int | None, fraction: float = 1.0,
@@ -150,7 +154,7 @@ def sample_batch(data: DemoSet, config: PigNavConfig, generator: torch.Generator
         "targets": {k: v[index] for k, v in data.targets.items()},
     }
     batch["targets"]["distance"] = torch.where(
-        negative[:, None], NEGATIVE_DISTANCE, batch["targets"]["distance"]
+        negative[:, None], data.far_distance, batch["targets"]["distance"]
     )
     if config.context:
         past = context_indices(index, data.start[index], config.context + 1)[:, :-1]
@@ -158,16 +162,25 @@ def sample_batch(data: DemoSet, config: PigNavConfig, generator: torch.Generator
     return batch
 
 
-def compute_losses(out: dict, batch: dict, config: PigNavConfig) -> dict[str, torch.Tensor]:
-    """MSE per head (waypoints, goal and path on the samples whose goal is their own) and the weighted total."""
+def compute_losses(
+    out: dict, batch: dict, config: PigNavConfig, std: dict | None = None
+) -> dict[str, torch.Tensor]:
+    """MSE per head in standardised units (divided by `std`, the heads' target spread), on the samples
+    whose goal is their own (the distance head: on all), and the weighted total."""
     targets, own = batch["targets"], ~batch["negative"]
-    losses = {"waypoints": F.mse_loss(out["waypoints"][own], targets["waypoints"][own])}
+    std = std or {}
+
+    def mse(name, rows):
+        scale = std.get(name, 1.0)
+        loss = F.smooth_l1_loss if name == "distance" else F.mse_loss  # far goals: bounded gradients
+        return loss(out[name][rows] / scale, targets[name][rows] / scale)
+
+    losses = {"waypoints": mse("waypoints", own)}
     total = losses["waypoints"]
     for name in ("goal", "distance", "path"):
         if name not in out:
             continue
-        rows = slice(None) if name == "distance" else own
-        losses[name] = F.mse_loss(out[name][rows], targets[name][rows])
+        losses[name] = mse(name, slice(None) if name == "distance" else own)
         total = total + getattr(config, f"{name}_weight") * losses[name]
     losses["total"] = total
     return losses

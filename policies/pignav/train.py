@@ -63,7 +63,8 @@ def learning_rate(step: int, total: int, base: float) -> float:
 def train_step(model: PigNavNet, optimizer, batch: dict, config: PigNavConfig) -> dict[str, torch.Tensor]:
     """One optimiser step on a batch from `sample_batch`; returns the (detached) losses."""
     model.train()
-    losses = compute_losses(model(batch["obs"], batch["goal"], batch.get("context")), batch, config)
+    out = model(batch["obs"], batch["goal"], batch.get("context"))
+    losses = compute_losses(out, batch, config, {name: model.heads.std(name) for name in out})
     optimizer.zero_grad()
     losses["total"].backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -119,6 +120,8 @@ def train(env, env_name: str, config: PigNavConfig, out_dir: Path, demo_dirs: di
             )
             data = mix(data, pseudo, config.pseudo_ratio)
         print(f"{name}: {data.episodes} episodes, {len(data)} steps from {', '.join(map(str, dirs))}")
+        if stage_index == 0 and state["step"] == 0 and pretrained is None:
+            model.heads.set_target_stats(data.targets)  # the heads predict standardised targets
         if stage_index == 0 and state["step"] == 0 and config.init == "mae-sim" and pretrained is None:
             state["init"] = f"mae-sim {mae_sim_encoder(model, config, data, runs_dir, seed)}"
         optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
