@@ -220,7 +220,7 @@ def test_training_pretrains_finetunes_validates_and_resumes(paper_arena, tmp_pat
     assert len(log) == 1 + 4 and log[1].startswith("pretrain,2,") and log[-1].startswith("finetune,4,")
     ckpt = load_checkpoint(path, "pignav", "arena")
     assert ckpt["data"]["stage"] == "finetune" and ckpt["data"]["episodes"] == 2  # half of 4
-    assert ckpt["init"].startswith("mae-sim") and ckpt["variant"].endswith("fine-tuned 0.5")
+    assert ckpt["init"].startswith("mae-sim") and ckpt["variant"].endswith("fine-tuned on 0.5 of the data")
     assert load_checkpoint(out / "pretrain.pt", "pignav", "arena")["variant"].endswith("zero-shot")
     assert len(list((tmp_path / "runs" / "mae-sim").glob("*/encoder.pt"))) == 1
     assert train(paper_arena, "arena", config, out, dirs, episodes) == path

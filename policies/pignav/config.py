@@ -71,7 +71,12 @@ class PigNavConfig(DictConfig):
             parts.append("pretrained " + "+".join(self.pretrain_envs))
         if self.pseudo_dirs:
             parts.append(f"+ IDM-labelled {self.pseudo_ratio:g}")
-        parts.append("zero-shot" if self.fraction == 0 else f"fine-tuned {self.fraction:g}")
+        if self.pretrain_envs:
+            parts.append(
+                "zero-shot" if self.fraction == 0 else f"fine-tuned on {self.fraction:g} of the data"
+            )
+        elif self.fraction < 1:
+            parts.append(f"{self.fraction:g} of the data")
         off = [name for name in ("goal", "distance", "path") if getattr(self, f"{name}_weight") == 0]
         if off:
             parts.append("no " + "/".join(off))
