@@ -74,9 +74,12 @@ def predict_pairs(
     return torch.cat(means).numpy(), torch.cat(stds).numpy()
 
 
-def evaluate(model: IDMNet, config: IDMConfig, files: list[Path]) -> tuple[dict, list]:
-    """Errors on held-out episodes; chained trajectories use non-overlapping pairs 0, k, 2k, ..."""
-    errors, chained, examples = [], [], []
+def evaluate(
+    model: IDMNet, config: IDMConfig, files: list[Path], mean_target: np.ndarray
+) -> tuple[dict, list]:
+    """Errors on held-out episodes, of the IDM and of a baseline that always predicts the training
+    data's mean motion and action; chained trajectories use non-overlapping pairs 0, k, 2k, ..."""
+    errors, chained, examples = {"idm": [], "baseline": []}, {"idm": [], "baseline": []}, []
     for path in files:
         data, _ = read_episode(path)
         pose, actions = data["labels"]["robot_pose"].astype(np.float64), data["actions"]
@@ -84,22 +87,24 @@ def evaluate(model: IDMNet, config: IDMConfig, files: list[Path]) -> tuple[dict,
         if len(t) == 0:
             continue
         mean, _ = predict_pairs(model, config, torch.from_numpy(data["obs"]["rgb"]), t)
-        errors.append(np.abs(mean - target))
         anchors = t[:: config.gap]
         truth = pose[np.append(anchors, anchors[-1] + config.gap)]
-        predicted = chain(mean[:: config.gap, :3], truth[0])
-        chained.append(trajectory_errors(predicted, truth))
-        examples.append((truth, predicted))
-    error = np.concatenate(errors)
-    report = {
-        "episodes": len(chained),
-        "pairs": len(error),
-        "gap": config.gap,
-        "action_mae": float(error[:, 3:].mean()),
-        "translation_error_m": float(np.linalg.norm(error[:, :2], axis=-1).mean()),
-        "yaw_error_deg": float(np.degrees(error[:, 2]).mean()),
-        **{f"trajectory_{k}": float(np.mean([c[k] for c in chained])) for k in chained[0]},
-    }
+        for name, prediction in (("idm", mean), ("baseline", np.broadcast_to(mean_target, mean.shape))):
+            errors[name].append(np.abs(prediction - target))
+            chained[name].append(trajectory_errors(chain(prediction[:: config.gap, :3], truth[0]), truth))
+        examples.append((truth, chain(mean[:: config.gap, :3], truth[0])))
+    report = {"episodes": len(examples), "pairs": sum(len(e) for e in errors["idm"]), "gap": config.gap}
+    for name, prefix in (("idm", ""), ("baseline", "mean_motion_baseline_")):
+        error = np.concatenate(errors[name])
+        report |= {
+            f"{prefix}action_mae": float(error[:, 3:].mean()),
+            f"{prefix}translation_error_m": float(np.linalg.norm(error[:, :2], axis=-1).mean()),
+            f"{prefix}yaw_error_deg": float(np.degrees(error[:, 2]).mean()),
+            **{
+                f"{prefix}trajectory_{k}": float(np.mean([c[k] for c in chained[name]]))
+                for k in chained[name][0]
+            },
+        }
     return report, examples
 
 
@@ -162,7 +167,7 @@ def train(config: IDMConfig, dirs: list[Path], out_dir: Path, seed: int = 0, fre
             running = []
             torch.save({"config": config.to_dict(), "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                         "step": step}, resume_path)  # fmt: skip
-    report, examples = evaluate(model, config, test_files)
+    report, examples = evaluate(model, config, test_files, data.targets.mean(0).numpy())
     report["sources"] = [str(d) for d in dirs]
     envs = sorted({read_env(f) for f in train_files})
     save_checkpoint(out_dir / CHECKPOINT, KIND, "+".join(envs), model.state_dict(), config.to_dict(),
