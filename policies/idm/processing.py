@@ -9,16 +9,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from envs.common.kinematics import to_robot_frame
 from experts.dataset import read_episode
 from policies.idm.config import IDMConfig
 
 
 def relative_motion(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Poses (..., 3: x, y, yaw) -> pose b in the frame of pose a (..., 3), yaw wrapped to [-pi, pi)."""
-    dx, dy = b[..., 0] - a[..., 0], b[..., 1] - a[..., 1]
-    c, s = np.cos(a[..., 2]), np.sin(a[..., 2])
-    dyaw = (b[..., 2] - a[..., 2] + np.pi) % (2 * np.pi) - np.pi
-    return np.stack([c * dx + s * dy, -s * dx + c * dy, dyaw], -1)
+    """Poses (N, 3: x, y, yaw) -> pose b in the frame of pose a (N, 3), yaw wrapped to [-pi, pi)."""
+    xy = to_robot_frame(torch.from_numpy(a), torch.from_numpy(b[:, None, :2]))[:, 0].numpy()
+    dyaw = (b[:, 2] - a[:, 2] + np.pi) % (2 * np.pi) - np.pi
+    return np.concatenate([xy, dyaw[:, None]], -1)
 
 
 def compose(pose: np.ndarray, motion: np.ndarray) -> np.ndarray:

@@ -8,8 +8,10 @@ from pathlib import Path
 import torch
 from timm.layers import resample_abs_pos_embed
 from torch import nn
+from tqdm import tqdm
 
 from policies.pignav.model import LayerNorm, ViTEncoder, blocks
+from policies.pignav.processing import to_model_images
 
 MAE_IMAGENET = "timm/vit_base_patch16_224.mae"
 
@@ -123,10 +125,6 @@ def init_from_mae_imagenet(encoder: ViTEncoder, path: Path | None = None) -> Non
 def pretrain_mae(encoder: ViTEncoder, frames, steps: int, batch_size: int, mask_ratio: float,
                  lr: float = 1.5e-4, seed: int = 0, progress: bool = True) -> list[float]:  # fmt: skip
     """Train `encoder` as an MAE on uint8 frames (N, H, W, 3); returns the loss of each step."""
-    from tqdm import tqdm
-
-    from policies.pignav.processing import to_model_images
-
     generator = torch.Generator().manual_seed(seed)
     mae = MAE(encoder, mask_ratio=mask_ratio)
     optimizer = torch.optim.AdamW(mae.parameters(), lr=lr, betas=(0.9, 0.95), weight_decay=0.05)

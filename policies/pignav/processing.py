@@ -170,17 +170,17 @@ def compute_losses(
     targets, own = batch["targets"], ~batch["negative"]
     std = std or {}
 
-    def mse(name, rows):
+    def head_loss(name, rows):
         scale = std.get(name, 1.0)
         loss = F.smooth_l1_loss if name == "distance" else F.mse_loss  # far goals: bounded gradients
         return loss(out[name][rows] / scale, targets[name][rows] / scale)
 
-    losses = {"waypoints": mse("waypoints", own)}
+    losses = {"waypoints": head_loss("waypoints", own)}
     total = losses["waypoints"]
     for name in ("goal", "distance", "path"):
         if name not in out:
             continue
-        losses[name] = mse(name, slice(None) if name == "distance" else own)
+        losses[name] = head_loss(name, slice(None) if name == "distance" else own)
         total = total + getattr(config, f"{name}_weight") * losses[name]
     losses["total"] = total
     return losses

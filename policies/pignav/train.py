@@ -120,10 +120,10 @@ def train(env, env_name: str, config: PigNavConfig, out_dir: Path, demo_dirs: di
             )
             data = mix(data, pseudo, config.pseudo_ratio)
         print(f"{name}: {data.episodes} episodes, {len(data)} steps from {', '.join(map(str, dirs))}")
-        if stage_index == 0 and state["step"] == 0 and pretrained is None:
+        if stage_index == 0 and state["step"] == 0 and pretrained is None:  # a fresh model
             model.heads.set_target_stats(data.targets)  # the heads predict standardised targets
-        if stage_index == 0 and state["step"] == 0 and config.init == "mae-sim" and pretrained is None:
-            state["init"] = f"mae-sim {mae_sim_encoder(model, config, data, runs_dir, seed)}"
+            if config.init == "mae-sim":
+                state["init"] = f"mae-sim {mae_sim_encoder(model, config, data, runs_dir, seed)}"
         optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         if saved is not None and state["step"] > 0 and "optimizer" in saved:
             optimizer.load_state_dict(saved["optimizer"])
