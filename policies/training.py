@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -45,3 +46,10 @@ def append_csv(path: Path, row: dict, fields: list[str]) -> None:
         if new:
             writer.writeheader()
         writer.writerow(row)
+
+
+def learning_rate(step: int, total: int, base: float, warmup: int = 100) -> float:
+    """Linear warm-up over `warmup` optimiser steps, then cosine decay to 0 at `total`."""
+    if step < warmup:
+        return base * (step + 1) / warmup
+    return base * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))

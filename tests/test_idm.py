@@ -28,14 +28,22 @@ def drive(actions: np.ndarray) -> np.ndarray:
     return np.array(poses)
 
 
-def colour_episode(seed: int, steps: int = 30) -> dict:
-    """Each episode drives with one wheel command, painted into its frames (red: left, green: right)."""
+TEXTURE = np.kron(np.random.default_rng(0).integers(0, 256, (24, 48, 3)), np.ones((4, 4, 1))).astype(np.uint8)
+
+
+def moving_episode(seed: int, steps: int = 30) -> dict:
+    """Each episode drives with one wheel command; its frames are 16x16 windows onto a wrapping texture
+    that slide with the distance driven (rows) and the heading (columns), so only motion tells the action."""
     rng = np.random.default_rng(seed)
     action = rng.uniform(-1, 1, 2)
     actions = np.tile(action, (steps, 1)).astype(np.float32)
     pose = drive(actions)
-    frames = np.zeros((steps, 16, 16, 3), np.uint8)
-    frames[..., :2] = ((action + 1) * 127.5).astype(np.uint8)
+    travelled = np.arange(steps) * 0.02 * action.mean()
+    h, w = TEXTURE.shape[:2]
+    rows = rng.integers(h) + np.round(travelled * 60).astype(int)  # a random start: one frame tells nothing
+    cols = rng.integers(w) + np.round(pose[:, 2] * 6).astype(int)
+    frames = np.stack([TEXTURE[(r + np.arange(16))[:, None] % h, (c + np.arange(16))[None] % w]
+                       for r, c in zip(rows, cols, strict=True)])  # fmt: skip
     return {
         "actions": actions,
         "obs": {"rgb": frames, "goal_rgb": frames},
@@ -45,10 +53,10 @@ def colour_episode(seed: int, steps: int = 30) -> dict:
     }  # fmt: skip
 
 
-def write_colour_demos(directory, episodes: int) -> None:
+def write_moving_demos(directory, episodes: int) -> None:
     directory.mkdir(parents=True)
     for i in range(episodes):
-        dataset.write_episode(dataset.episode_path(directory, i), "rooms", colour_episode(i), {}, i, True)
+        dataset.write_episode(dataset.episode_path(directory, i), "rooms", moving_episode(i), {}, i, True)
 
 
 def test_motion_helpers_invert_each_other():
@@ -59,20 +67,21 @@ def test_motion_helpers_invert_each_other():
 
 
 def test_idm_learns_on_a_tiny_dataset(tmp_path):
-    write_colour_demos(tmp_path / "demos", 24)
-    config = IDMConfig(gap=4, depth=1, image_size=16, patch_size=8, head_hidden=64, steps=300, batch_size=32,
-                       lr=1e-3, heldout=0.25, motion_scale=0.05)  # fmt: skip
+    write_moving_demos(tmp_path / "demos", 24)
+    config = IDMConfig(gap=4, image_size=16, channels=[16, 32], head_hidden=64, steps=600, batch_size=32,
+                       heldout=0.25)  # fmt: skip
     report = train(config, [tmp_path / "demos"], tmp_path / "idm")
-    assert report["episodes"] == 6 and report["action_mae"] < 0.5 * report["mean_motion_baseline_action_mae"]
-    assert report["trajectory_drift"] < 0.5
+    # measured: 0.58x the baseline's action error and drift 0.57; an IDM shown frame t twice gets 1.2x and 1.0
+    assert report["episodes"] == 6 and report["action_mae"] < 0.7 * report["mean_motion_baseline_action_mae"]
+    assert report["trajectory_drift"] < 0.8 * report["mean_motion_baseline_trajectory_drift"]
     assert (tmp_path / "idm" / "idm.pt").exists() and (tmp_path / "idm" / "trajectories.png").exists()
 
 
 @pytest.fixture(scope="module")
 def tiny_idm(tmp_path_factory):
     root = tmp_path_factory.mktemp("idm")
-    write_colour_demos(root / "demos", 6)
-    config = IDMConfig(gap=4, depth=1, image_size=16, patch_size=8, head_hidden=16, steps=5, heldout=0.2)
+    write_moving_demos(root / "demos", 6)
+    config = IDMConfig(gap=4, image_size=16, channels=[8], head_hidden=16, steps=5, heldout=0.2)
     train(config, [root / "demos"], root / "idm")
     return root
 
@@ -126,7 +135,7 @@ def test_unreadable_videos_and_frames_are_skipped_with_a_warning(tiny_idm, tmp_p
 
 def test_pretraining_mix_draws_the_asked_share(tmp_path):
     for name, n in (("real", 4), ("pseudo", 1)):
-        write_colour_demos(tmp_path / name, n)
+        write_moving_demos(tmp_path / name, n)
     config = PigNavConfig(image_size=16, batch_size=4000, negative_goals=0.0)
     real = load_demos([tmp_path / "real"], config, None, progress=False)
     pseudo = load_demos([tmp_path / "pseudo"], config, None, progress=False)

@@ -1,8 +1,8 @@
-"""Inverse dynamics model settings: which frames it compares, its ViT, its targets and training."""
+"""Inverse dynamics model settings: which frames it compares, its convolutional encoder and training."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from policies.config import DictConfig
 
@@ -10,15 +10,11 @@ from policies.config import DictConfig
 @dataclass
 class IDMConfig(DictConfig):
     gap: int = 8  # k: the model sees frames t and t+k
-    size: str = "tiny"
-    depth: int | None = 4
     image_size: int = 64
-    patch_size: int = 16
+    channels: list[int] = field(default_factory=lambda: [32, 64, 128, 128])  # one stride-2 stage each
     head_hidden: int = 256
-    motion_scale: float = 0.1  # [m] relative x, y of frame t+k in frame t are divided by this
-    yaw_scale: float = 0.3  # [rad] and the relative yaw by this
-    lr: float = 1e-4  # at 3e-4 the ViT stayed at the mean motion
-    weight_decay: float = 0.05
-    batch_size: int = 32
-    steps: int = 1500
+    lr: float = 1e-3
+    weight_decay: float = 0.01
+    batch_size: int = 64
+    steps: int = 3000
     heldout: float = 0.1  # share of episodes kept out of training, for the accuracy report

@@ -1,30 +1,48 @@
-"""The IDM: frames t and t+k, patch tokens with role embeddings, one ViT (PIG-Nav's encoder), and a head
-that predicts the relative motion (x, y, yaw) and the wheel action at t, each with a log-variance."""
+"""The IDM: frames t and t+k and their difference stacked into 9 channels (motion shows in the
+difference from the first layer on), stride-2 conv stages, global pooling and a head that predicts the
+relative motion (x, y, yaw) and the wheel action at t, each with a log-variance.
+
+Targets are standardised with the training data's statistics, kept as buffers in the checkpoint."""
 
 from __future__ import annotations
 
 import torch
-from timm.layers import trunc_normal_
 from torch import nn
 
 from policies.idm.config import IDMConfig
-from policies.pignav.model import ViTEncoder, mlp
+from policies.pignav.model import mlp
 
-OUTPUTS = 5  # x, y, yaw of t+k in the frame of t (scaled), left and right wheel commands at t
+OUTPUTS = 5  # x, y, yaw of t+k in the frame of t, left and right wheel commands at t
+
+
+def conv_stage(inputs: int, width: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(inputs, width, 3, stride=2, padding=1), nn.GroupNorm(8, width), nn.GELU(),
+        nn.Conv2d(width, width, 3, padding=1), nn.GroupNorm(8, width), nn.GELU(),
+    )  # fmt: skip
 
 
 class IDMNet(nn.Module):
     def __init__(self, config: IDMConfig):
         super().__init__()
-        self.encoder = ViTEncoder(config.size, config.image_size, config.patch_size, config.depth)
-        self.type_embed = nn.Parameter(torch.zeros(2, 1, self.encoder.dim))
-        trunc_normal_(self.type_embed, std=0.02)
-        self.head = mlp(self.encoder.dim, config.head_hidden, 2 * OUTPUTS)
+        widths = [9, *config.channels]
+        stages = [conv_stage(i, o) for i, o in zip(widths[:-1], widths[1:], strict=True)]
+        self.encoder = nn.Sequential(*stages, nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        self.head = mlp(widths[-1], config.head_hidden, 2 * OUTPUTS)
+        self.register_buffer("target_mean", torch.zeros(OUTPUTS))
+        self.register_buffer("target_std", torch.ones(OUTPUTS))
+
+    def set_target_stats(self, targets: torch.Tensor) -> None:
+        self.target_mean.copy_(targets.mean(0))
+        self.target_std.copy_(targets.std(0).clamp_min(1e-3))
+
+    def standardise(self, targets: torch.Tensor) -> torch.Tensor:
+        return (targets - self.target_mean) / self.target_std
 
     def forward(self, first: torch.Tensor, second: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Model images (B, 3, H, W) at t and t+k -> (mean (B, 5), log-variance (B, 5))."""
-        enc = self.encoder
-        tokens = [enc.cls(len(first)), enc.patch_tokens(first) + self.type_embed[0],
-                  enc.patch_tokens(second) + self.type_embed[1]]  # fmt: skip
-        out = self.head(enc(torch.cat(tokens, dim=1))[:, 0])
+        """Model images (B, 3, H, W) at t and t+k -> standardised (mean (B, 5), log-variance (B, 5))."""
+        out = self.head(self.encoder(torch.cat([first, second, second - first], dim=1)))
         return out[:, :OUTPUTS], out[:, OUTPUTS:].clamp(-8, 4)
+
+    def physical(self, mean: torch.Tensor) -> torch.Tensor:
+        return mean * self.target_std + self.target_mean

@@ -11,7 +11,6 @@ import torch
 
 from envs.common.kinematics import to_robot_frame
 from experts.dataset import read_episode
-from policies.idm.config import IDMConfig
 
 
 def relative_motion(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -34,11 +33,6 @@ def chain(motions: np.ndarray, start: np.ndarray | None = None) -> np.ndarray:
     for motion in motions:
         poses.append(compose(poses[-1], motion))
     return np.stack(poses)
-
-
-def scale(config: IDMConfig) -> torch.Tensor:
-    """Divide physical targets by this to get the model's units (motion x, y, yaw; two wheel commands)."""
-    return torch.tensor([config.motion_scale, config.motion_scale, config.yaw_scale, 1.0, 1.0])
 
 
 def episode_pairs(pose: np.ndarray, actions: np.ndarray, gap: int) -> tuple[np.ndarray, np.ndarray]:
@@ -67,8 +61,11 @@ def load_pairs(files: list[Path], gap: int) -> PairSet:
     return PairSet(torch.cat(frames), torch.cat(first), torch.cat(targets), len(files))
 
 
-def gaussian_nll(mean: torch.Tensor, log_var: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    return 0.5 * (log_var + (target - mean) ** 2 / log_var.exp()).mean()
+def idm_loss(mean: torch.Tensor, log_var: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Squared error for the mean plus a Gaussian NLL for the variance, around the detached mean, so
+    the variance learns how unsure the model is without down-weighting hard pairs for the mean."""
+    squared = (target - mean) ** 2
+    return squared.mean() + 0.5 * (log_var + squared.detach() / log_var.exp()).mean()
 
 
 def trajectory_errors(predicted: np.ndarray, truth: np.ndarray) -> dict:

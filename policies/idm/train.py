@@ -26,13 +26,12 @@ from policies.idm.processing import (
     PairSet,
     chain,
     episode_pairs,
-    gaussian_nll,
+    idm_loss,
     load_pairs,
-    scale,
     trajectory_errors,
 )
 from policies.pignav.processing import to_model_images
-from policies.training import append_csv
+from policies.training import append_csv, learning_rate
 
 KIND = "idm"
 CHECKPOINT = "idm.pt"
@@ -62,14 +61,15 @@ def batch_images(
 def predict_pairs(
     model: IDMNet, config: IDMConfig, frames: torch.Tensor, first: np.ndarray, batch: int = 256
 ):
-    """Physical (motion, action) means and scaled standard deviations for pairs (first, first + gap)."""
+    """Physical (motion, action) means, and standard deviations in units of the training data's spread,
+    for pairs (first, first + gap)."""
     model.eval()
     means, stds = [], []
     for chunk in torch.as_tensor(first).split(batch):
         a = to_model_images(frames[chunk], config.image_size)
         b = to_model_images(frames[chunk + config.gap], config.image_size)
         mean, log_var = model(a, b)
-        means.append(mean * scale(config))
+        means.append(model.physical(mean))
         stds.append((0.5 * log_var).exp())
     return torch.cat(means).numpy(), torch.cat(stds).numpy()
 
@@ -137,6 +137,7 @@ def train(config: IDMConfig, dirs: list[Path], out_dir: Path, seed: int = 0, fre
     data = load_pairs(train_files, config.gap)
     print(f"IDM: {data.episodes} training episodes ({len(data.first)} pairs), {len(test_files)} held out")
     model = IDMNet(config)
+    model.set_target_stats(data.targets)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     resume_path, log_path, step0 = out_dir / "last.pt", out_dir / "train_log.csv", 0
     if resume_path.exists() and not fresh:
@@ -148,14 +149,16 @@ def train(config: IDMConfig, dirs: list[Path], out_dir: Path, seed: int = 0, fre
             print(f"resuming from {resume_path} (step {step0})")
     if step0 == 0:
         log_path.unlink(missing_ok=True)
-    units, running = scale(config), []
+    running = []
     bar = tqdm(range(step0 + 1, config.steps + 1), desc="IDM", unit="step", initial=step0, total=config.steps)
     for step in bar:
         model.train()
         index = torch.randint(len(data.first), (config.batch_size,), generator=generator)
         first, second = batch_images(data, index, config.gap, config.image_size)
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(step - 1, config.steps, config.lr)
         mean, log_var = model(first, second)
-        loss = gaussian_nll(mean, log_var, data.targets[index] / units)
+        loss = idm_loss(mean, log_var, model.standardise(data.targets[index]))
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

@@ -5,7 +5,6 @@ env every k steps keeps each stage's best checkpoint. Running it again resumes f
 from __future__ import annotations
 
 import json
-import math
 import shutil
 import time
 from dataclasses import replace
@@ -21,16 +20,13 @@ from policies.pignav.mae import init_from_mae_imagenet, pretrain_mae
 from policies.pignav.model import PigNavNet
 from policies.pignav.policy import PigNavPolicy
 from policies.pignav.processing import DemoSet, compute_losses, load_demos, mix, sample_batch
-from policies.training import append_csv, better, validate
+from policies.training import append_csv, better, learning_rate, validate
 
 LOSSES = ["total", "waypoints", "goal", "distance", "path"]
 LOG_FIELDS = ["stage", "step", "samples", *(f"loss_{k}" for k in LOSSES), "val_success", "val_spl", "val_steps",
               "seconds"]  # fmt: skip
 ARCHITECTURE = ("fusion", "size", "depth", "image_size", "patch_size", "context", "fusion_depth", "head_hidden",
                 "waypoints", "path_waypoints", "goal_weight", "distance_weight", "path_weight")  # fmt: skip
-WARMUP = 100  # optimiser steps of linear learning-rate warm-up, then cosine decay
-
-
 def mae_sim_encoder(model: PigNavNet, config: PigNavConfig, data: DemoSet, runs_dir: Path, seed: int) -> Path:
     """Initialise the encoder from our MAE on these frames; the MAE is trained once per setting and kept."""
     tag = f"vit-{config.size}-d{config.depth or 'full'}-{config.image_size}px-p{config.patch_size}-{config.mae_steps}"
@@ -52,12 +48,6 @@ def mae_sim_encoder(model: PigNavNet, config: PigNavConfig, data: DemoSet, runs_
 def stage_variant(config: PigNavConfig, stage: str) -> str:
     """The table label of a stage's checkpoint: the pretraining stage's is zero-shot."""
     return config.variant() if stage == "finetune" else replace(config, fraction=0.0).variant()
-
-
-def learning_rate(step: int, total: int, base: float) -> float:
-    if step < WARMUP:
-        return base * (step + 1) / WARMUP
-    return base * 0.5 * (1 + math.cos(math.pi * (step - WARMUP) / max(1, total - WARMUP)))
 
 
 def train_step(model: PigNavNet, optimizer, batch: dict, config: PigNavConfig) -> dict[str, torch.Tensor]:
