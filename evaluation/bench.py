@@ -1,9 +1,12 @@
-"""Simulation throughput benchmark: env-steps/s with and without cameras, by env count and resolution.
+"""Simulation throughput benchmark: env-steps/s with and without cameras, by env count and resolution;
+startup time with a cold and a warm Warp kernel cache; the wall time of each `make demo` stage.
 
     python evaluation/bench.py [--quick] [--out results/bench]
 
 Each configuration runs in its own process (one simulation per process): warm-up steps, then the
-median of several timed runs of random actions. Writes bench.json and bench.md with machine info.
+median of several timed runs of random actions. Startup is the time from the worker's first import
+to its first env step; a cold start points Warp at an empty kernel cache. `make demo` stage times
+are read from the files the stages write (they time themselves). Writes bench.json and bench.md.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -28,19 +32,30 @@ FULL = {
     "steps": 50,
     "repeats": 3,
     "warmup": 20,
+    "startup": ["cold", "warm"],  # Warp kernel cache, at 64 envs with 64x64 cameras
 }
-QUICK = {"configs": [(16, None), (64, None), (16, 64), (64, 64)], "steps": 20, "repeats": 3, "warmup": 10}
+GPU = {  # the lent GPU machine: up to 4096 envs
+    "configs": [(n, None) for n in (1, 64, 1024, 4096)]
+    + [(n, 64) for n in (64, 1024, 4096)]
+    + [(1024, 128), (1024, 224)],
+    "steps": 50,
+    "repeats": 3,
+    "warmup": 20,
+    "startup": ["cold", "warm"],
+}
+QUICK = {"configs": [(16, None), (64, None), (16, 64), (64, 64)], "steps": 20, "repeats": 3, "warmup": 10,
+         "startup": []}  # fmt: skip
 
 
 def worker(
     env_name: str, num_envs: int, size: int, cameras: bool, steps: int, repeats: int, warmup: int, device
 ) -> dict:
     """Time one configuration in this process; returns the measurement."""
+    start = time.perf_counter()
     import torch
 
     from envs.registry import launch, make_env_cfg
 
-    start = time.perf_counter()
     cfg = make_env_cfg(
         env_name,
         num_envs,
@@ -52,8 +67,9 @@ def worker(
     )
     with launch(env_name, cfg) as env:
         env.reset(seed=0)
-        startup = time.perf_counter() - start
         actions = torch.rand(num_envs, 2, generator=torch.Generator().manual_seed(0)) * 2 - 1
+        env.step(actions)
+        startup = time.perf_counter() - start
         for _ in range(warmup):
             env.step(actions)
         rates = []
@@ -100,21 +116,71 @@ def machine_info() -> dict:
     }
 
 
-def markdown(results: list[dict], info: dict) -> str:
+def demo_stages(env: str, root: Path = Path(".")) -> list[dict]:
+    """Wall time of each `make demo` stage, as the stage recorded it (missing stages are left out)."""
+    from experts import expert_zip
+    from experts.collect import TIME_FILE
+
+    def recorded(path: Path, key: str) -> float | None:
+        if not path.exists():
+            return None
+        meta = expert_zip.read_metadata(path) if path.suffix == ".zip" else json.loads(path.read_text())
+        return meta.get(key)
+
+    runs, results = root / "runs" / env, root / "results" / env
+    stages = [("expert training (PPO)", runs / "expert" / expert_zip.FILENAME, "train_seconds"),
+              ("expert evaluation", results / "expert" / "summary.json", "wall_seconds"),
+              ("random evaluation", results / "random" / "summary.json", "wall_seconds"),
+              ("demonstration collection", root / "data" / env / "demos" / TIME_FILE, "seconds")]  # fmt: skip
+    for policy in ("siglip_bc", "pignav"):
+        stages += [(f"{policy} training", runs / policy / "train_summary.json", "train_seconds"),
+                   (f"{policy} evaluation", results / policy / "summary.json", "wall_seconds")]  # fmt: skip
+    rows = [(stage, path, recorded(path, key)) for stage, path, key in stages]
+    return [
+        {"stage": stage, "seconds": round(s, 1), "source": str(path)}
+        for stage, path, s in rows
+        if s is not None
+    ]
+
+
+def markdown(results: list[dict], info: dict, stages: list[dict]) -> str:
     lines = [
         "# Simulation throughput",
         "",
         "Machine: " + ", ".join(f"{k} {v}" for k, v in info.items() if v is not None),
         "",
-        "| env | envs | camera | device | env-steps/s (median) | runs | startup (s) |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| env | envs | camera | device | Warp cache | env-steps/s (median) | runs | startup (s) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in results:
         runs = ", ".join(f"{x:,.0f}" for x in r["runs"])
-        lines.append(
-            f"| {r['env']} | {r['num_envs']} | {r['camera']} | {r['device']} | {r['env_steps_per_s']:,.0f} | {runs} | {r['startup_s']} |"
-        )
+        lines.append(f"| {r['env']} | {r['num_envs']} | {r['camera']} | {r['device']} | {r['warp_cache']} | "
+                     f"{r['env_steps_per_s']:,.0f} | {runs} | {r['startup_s']} |")  # fmt: skip
+    if stages:
+        lines += ["", "## `make demo` stages (as each stage recorded its wall time)", "",
+                  "| stage | minutes | recorded in |", "| --- | --- | --- |"]  # fmt: skip
+        lines += [f"| {r['stage']} | {r['seconds'] / 60:.1f} | `{r['source']}` |" for r in stages]
+        lines.append(f"| total | {sum(r['seconds'] for r in stages) / 60:.1f} | |")
     return "\n".join(lines) + "\n"
+
+
+def run_worker(args, num_envs: int, size: int | None, cold: bool = False) -> dict | None:
+    """One configuration in a fresh process; a cold start gets an empty Warp kernel cache."""
+    cmd = [sys.executable, __file__, "--env", args.env, "--worker", str(num_envs), str(size or 64),
+           "1" if size else "0"]  # fmt: skip
+    cmd += ["--quick"] if args.quick else []
+    cmd += ["--device", args.device] if args.device else []
+    with tempfile.TemporaryDirectory() as cache:
+        env = os.environ | ({"WARP_CACHE_PATH": cache} if cold else {})
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    line = next((x for x in proc.stdout.splitlines() if x.startswith("RESULT ")), None)
+    if proc.returncode != 0 or line is None:
+        print(f"failed: {num_envs} envs, camera {size or 'none'}:\n{proc.stderr[-1500:]}", file=sys.stderr)
+        return None
+    result = json.loads(line[len("RESULT ") :]) | {"warp_cache": "cold" if cold else "warm"}
+    print(f"{result['num_envs']:>4} envs  camera {result['camera']:>7}  {result['warp_cache']} Warp cache  "
+          f"{result['env_steps_per_s']:>9,.0f} env-steps/s  startup {result['startup_s']} s")  # fmt: skip
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -125,46 +191,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default=None)
     parser.add_argument("--worker", nargs=3, metavar=("NUM_ENVS", "SIZE", "CAMERAS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    plan = QUICK if args.quick else FULL
+    plan = QUICK if args.quick else GPU if (args.device or "").startswith("cuda") else FULL
     if args.worker:
         n, size, cams = int(args.worker[0]), int(args.worker[1]), args.worker[2] == "1"
-        print(
-            "RESULT "
-            + json.dumps(
-                worker(args.env, n, size, cams, plan["steps"], plan["repeats"], plan["warmup"], args.device)
-            )
-        )
+        result = worker(args.env, n, size, cams, plan["steps"], plan["repeats"], plan["warmup"], args.device)
+        print("RESULT " + json.dumps(result))
         return 0
-    results = []
-    for n, size in plan["configs"]:
-        cams = size is not None
-        cmd = [
-            sys.executable,
-            __file__,
-            "--env",
-            args.env,
-            "--worker",
-            str(n),
-            str(size or 64),
-            "1" if cams else "0",
-        ]
-        cmd += ["--quick"] if args.quick else []
-        cmd += ["--device", args.device] if args.device else []
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        line = next((x for x in proc.stdout.splitlines() if x.startswith("RESULT ")), None)
-        if proc.returncode != 0 or line is None:
-            print(
-                f"failed: {n} envs, camera {size if cams else 'none'}:\n{proc.stderr[-1500:]}",
-                file=sys.stderr,
-            )
-            continue
-        results.append(json.loads(line[len("RESULT ") :]))
-        r = results[-1]
-        print(f"{r['num_envs']:>4} envs  camera {r['camera']:>7}  {r['env_steps_per_s']:>9,.0f} env-steps/s")
-    info = machine_info()
+    runs = [(n, size, False) for n, size in plan["configs"]] + [
+        (64, 64, c == "cold") for c in plan["startup"]
+    ]
+    results = [r for n, size, cold in runs if (r := run_worker(args, n, size, cold)) is not None]
+    info, stages = machine_info(), demo_stages(args.env)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "bench.json").write_text(json.dumps({"machine": info, "results": results}, indent=2) + "\n")
-    (args.out / "bench.md").write_text(markdown(results, info))
+    (args.out / "bench.json").write_text(
+        json.dumps({"machine": info, "results": results, "demo_stages": stages}, indent=2) + "\n"
+    )
+    (args.out / "bench.md").write_text(markdown(results, info, stages))
     print(f"wrote {args.out / 'bench.json'} and {args.out / 'bench.md'}")
     return 0 if results else 1
 

@@ -10,6 +10,7 @@ shortest-path waypoints; the instruction is an attribute of each episode.
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -22,6 +23,8 @@ from envs.cli import ArgumentParser, add_env_args, env_cfg_from_args
 from envs.registry import ENVS, launch
 from experts import dataset, expert_zip
 from experts.path_follower import follow_path
+
+TIME_FILE = "collection.json"  # wall time spent collecting this dataset
 
 NUM_WAYPOINTS = 8
 
@@ -173,9 +176,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{parser.prog}: error: {err}", file=sys.stderr)
             return 1
     elapsed = time.perf_counter() - start
+    record_time(out_dir, written, elapsed)
     print(f"wrote {written} episodes to {out_dir} in {elapsed:.0f} s ({written / elapsed:.2f} episodes/s)")
     print(dataset.summarize_dataset(out_dir).text())
     return 0
+
+
+def record_time(out_dir: Path, episodes: int, seconds: float) -> None:
+    """Add this run's wall time to the dataset's collection.json (the benchmark reads it)."""
+    path = out_dir / TIME_FILE
+    total = json.loads(path.read_text()) if path.exists() else {"episodes": 0, "seconds": 0.0}
+    total = {"episodes": total["episodes"] + episodes, "seconds": round(total["seconds"] + seconds, 1)}
+    path.write_text(json.dumps(total) + "\n")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import imageio.v3 as iio
@@ -142,3 +143,15 @@ def test_pretraining_mix_draws_the_asked_share(tmp_path):
     mixed = mix(real, pseudo, 0.3)
     batch = sample_batch(mixed, config, torch.Generator().manual_seed(0))
     assert abs((batch["index"] >= len(real)).float().mean().item() - 0.3) < 0.03
+
+
+def test_a_trained_idm_is_measured_on_other_episodes(tiny_idm, tmp_path):
+    from policies.idm.train import main
+
+    write_moving_demos(tmp_path / "other" / "demos", 3)
+    assert main(["--out", str(tiny_idm / "idm"), "--evaluate", str(tmp_path / "other" / "demos")]) == 0
+    report = json.loads((tiny_idm / "idm" / "accuracy_other.json").read_text())
+    assert report["episodes"] == 3 and "mean_motion_baseline_action_mae" in report
+    assert (tiny_idm / "idm" / "trajectories_other.png").exists()
+    with pytest.raises(SystemExit):  # neither --demos nor --evaluate
+        main(["--out", str(tiny_idm / "idm")])

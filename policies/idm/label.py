@@ -23,11 +23,11 @@ from tqdm import tqdm
 
 from envs.cli import ArgumentParser
 from experts import dataset
-from policies.checkpoint import CheckpointError, load_checkpoint
+from policies.checkpoint import CheckpointError
 from policies.idm.config import IDMConfig
 from policies.idm.model import IDMNet
 from policies.idm.processing import chain
-from policies.idm.train import CHECKPOINT, KIND, predict_pairs
+from policies.idm.train import load_idm, predict_pairs
 
 VIDEO_SUFFIXES = {".mp4", ".webm", ".avi", ".mov", ".mkv", ".gif"}
 FRAME_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp"}
@@ -122,10 +122,7 @@ def pseudo_labels(model: IDMNet, config: IDMConfig, frames: np.ndarray) -> tuple
 def label(sources: list[Path], idm: Path, out_dir: Path, env: str = "video", clip_length: int = 0,
           max_std: float = 1.0, min_path: float = 0.2, frame_size: int = 64) -> dict:  # fmt: skip
     """Write pseudo-labelled episodes to `out_dir` (appending); returns counts of what was kept and dropped."""
-    ckpt = load_checkpoint(idm / CHECKPOINT if Path(idm).is_dir() else idm, KIND, None)
-    config = IDMConfig.from_dict(ckpt["config"])
-    model = IDMNet(config)
-    model.load_state_dict(ckpt["state_dict"])
+    model, config = load_idm(idm)
     out_dir.mkdir(parents=True, exist_ok=True)
     index = dataset.check_dataset_env(out_dir, env)
     counts = {"sequences": 0, "clips": 0, "written": 0, "unsure": 0, "static": 0, "short": 0, "unreadable": 0}
@@ -169,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
         "--clip-length", type=int, default=0, help="split sequences into clips of N frames (0: whole)"
     )
     parser.add_argument("--max-std", type=float, default=1.0,
-                        help="drop clips whose mean predicted motion std (model units) is above this")  # fmt: skip
+                        help="drop clips whose mean predicted motion std is above this, in units of the spread of "
+                             "the IDM's training motions (1: no surer than always guessing their mean)")  # fmt: skip
     parser.add_argument(
         "--min-path", type=float, default=0.2, help="[m] drop clips whose labelled path is shorter"
     )

@@ -1,6 +1,7 @@
 """Train the inverse dynamics model on demonstrations and measure it on held-out episodes.
 
     python policies/idm/train.py --demos data/rooms/demos [data/maze/demos ...] [--out runs/idm]
+    python policies/idm/train.py --out runs/idm --evaluate data/maze/demos   # a trained IDM on other episodes
 
 Writes idm.pt, train_log.csv, accuracy.json (action and motion errors per frame pair, and the error of
 the relative motions chained over each held-out trajectory) and trajectories.png. Running it again
@@ -19,7 +20,7 @@ from tqdm import tqdm
 
 from envs.cli import ArgumentParser
 from experts.dataset import episode_files, read_env, read_episode
-from policies.checkpoint import save_checkpoint
+from policies.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from policies.idm.config import IDMConfig
 from policies.idm.model import IDMNet
 from policies.idm.processing import (
@@ -48,6 +49,16 @@ def split_files(dirs: list[Path], heldout: float) -> tuple[list[Path], list[Path
         cut = len(files) - max(1, round(heldout * len(files)))
         train, test = train + files[:cut], test + files[cut:]
     return train, test
+
+
+def load_idm(path: Path) -> tuple[IDMNet, IDMConfig]:
+    """A trained IDM from its run directory or idm.pt."""
+    path = Path(path)
+    ckpt = load_checkpoint(path / CHECKPOINT if path.is_dir() else path, KIND, None)
+    config = IDMConfig.from_dict(ckpt["config"])
+    model = IDMNet(config)
+    model.load_state_dict(ckpt["state_dict"])
+    return model, config
 
 
 def batch_images(
@@ -182,7 +193,9 @@ def train(config: IDMConfig, dirs: list[Path], out_dir: Path, seed: int = 0, fre
 
 def main(argv: list[str] | None = None) -> int:
     parser = ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--demos", type=Path, nargs="+", required=True, help="demonstration directories")
+    parser.add_argument("--demos", type=Path, nargs="+", help="demonstration directories to train on")
+    parser.add_argument("--evaluate", type=Path, nargs="+", metavar="DIR",
+                        help="measure the IDM in --out on all episodes of these directories (no training)")  # fmt: skip
     parser.add_argument("--out", type=Path, default=Path("runs/idm"))
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--gap", type=int, default=None, help="frames between the two the IDM sees (k)")
@@ -196,12 +209,33 @@ def main(argv: list[str] | None = None) -> int:
             setattr(config, key, getattr(args, key))
     if config.gap < 1 or config.steps < 1 or not 0 < config.heldout < 1:
         parser.error("--gap and --steps must be >= 1 and --heldout in (0, 1)")
+    if bool(args.demos) == bool(args.evaluate):
+        parser.error("give either --demos (train) or --evaluate (measure a trained IDM)")
     try:
+        if args.evaluate:
+            return evaluate_on(args.out, args.evaluate)
         report = train(config, args.demos, args.out, args.seed, args.fresh)
-    except FileNotFoundError as err:
+    except (FileNotFoundError, CheckpointError) as err:
         parser.error(str(err))
     print(json.dumps(report, indent=2))
     print(f"wrote {args.out / CHECKPOINT}, {args.out / 'accuracy.json'}, {args.out / 'trajectories.png'}")
+    return 0
+
+
+def evaluate_on(run: Path, dirs: list[Path]) -> int:
+    """Accuracy of the IDM in `run` on every episode of `dirs`, against the mean motion of its own
+    training data; writes accuracy_<dirs>.json and trajectories_<dirs>.png beside it."""
+    model, config = load_idm(run)
+    files = [f for d in dirs for f in episode_files(d)]
+    if not files:
+        raise FileNotFoundError(f"no episodes in {', '.join(map(str, dirs))}")
+    report, examples = evaluate(model, config, files, model.target_mean.numpy())
+    report["sources"] = [str(d) for d in dirs]
+    name = "_".join(d.parent.name if d.name == "demos" else d.name for d in dirs)
+    (run / f"accuracy_{name}.json").write_text(json.dumps(report, indent=2))
+    plot_trajectories(examples, run / f"trajectories_{name}.png")
+    print(json.dumps(report, indent=2))
+    print(f"wrote {run / f'accuracy_{name}.json'} and {run / f'trajectories_{name}.png'}")
     return 0
 
 
