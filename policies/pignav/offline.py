@@ -1,0 +1,91 @@
+"""Open-loop accuracy of a PIG-Nav or late-fusion checkpoint on demonstrations: how far its waypoints
+and distance are from the expert's, frame by frame, beside a baseline that predicts the mean target of
+the model's training data. It tells models apart where closed-loop success sits at the floor.
+
+    python -m policies.pignav.offline --checkpoint runs/halls/pignav/pretrain.pt --demos data/halls/demos [--episodes 40]
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import torch
+
+from envs.cli import ArgumentParser
+from policies.checkpoint import CheckpointError, load_checkpoint
+from policies.context import context_indices
+from policies.pignav.config import PigNavConfig
+from policies.pignav.model import PigNavNet
+from policies.pignav.processing import DemoSet, load_demos, to_model_images
+
+
+@torch.no_grad()
+def open_loop_errors(model: PigNavNet, config: PigNavConfig, data: DemoSet, batch: int = 256) -> dict:
+    """Mean errors [m] over every frame of `data`, of the model and of its training-mean baseline."""
+    model.eval()
+    heads = model.heads
+    sums = {"waypoint_error_m": 0.0, "lookahead_waypoint_error_m": 0.0, "distance_error_m": 0.0}
+    baseline = dict.fromkeys(sums, 0.0)
+    for index in torch.arange(len(data)).split(batch):
+        obs = to_model_images(data.frames[index], config.image_size)
+        goal = to_model_images(data.goals[data.episode[index]], config.image_size)
+        context = None
+        if config.context:
+            past = context_indices(index, data.start[index], config.context + 1)[:, :-1]
+            context = to_model_images(data.frames[past], config.image_size)
+        out = model(obs, goal, context)
+        target = data.targets
+        for result, prediction in (
+            (sums, out),
+            (baseline, {k: getattr(heads, f"{k}_mean") for k in heads.shapes}),
+        ):
+            xy = (prediction["waypoints"][..., :2] - target["waypoints"][index][..., :2]).norm(dim=-1)
+            xy = xy.expand(len(index), -1) * config.waypoint_spacing  # (B, K) metres
+            result["waypoint_error_m"] += xy.mean(-1).sum().item()
+            result["lookahead_waypoint_error_m"] += xy[:, config.lookahead].sum().item()
+            if "distance" in prediction:
+                error = (prediction["distance"] - target["distance"][index]).abs() * config.distance_scale
+                result["distance_error_m"] += error.expand(len(index), 1).sum().item()
+    report = {"frames": len(data), "episodes": data.episodes, "sources": data.sources}
+    for prefix, result in (("", sums), ("mean_target_baseline_", baseline)):
+        report |= {
+            prefix + k: v / len(data) for k, v in result.items() if "distance" in out or "distance" not in k
+        }
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--checkpoint", type=Path, required=True, help="pretrain.pt, finetune.pt or policy.pt"
+    )
+    parser.add_argument("--demos", type=Path, nargs="+", required=True, help="demonstration directories")
+    parser.add_argument("--episodes", type=int, default=40, help="first N episodes of each directory")
+    parser.add_argument("--out", type=Path, default=None, help="write the report here as JSON")
+    args = parser.parse_args(argv)
+    try:
+        ckpt = load_checkpoint(args.checkpoint, "pignav", None)
+    except CheckpointError:
+        try:
+            ckpt = load_checkpoint(args.checkpoint, "late_fusion", None)
+        except CheckpointError as err:
+            parser.error(str(err))
+    config = PigNavConfig.from_dict(ckpt["config"])
+    model = PigNavNet(config)
+    model.load_state_dict(ckpt["state_dict"])
+    try:
+        data = load_demos(args.demos, config, args.episodes)
+    except FileNotFoundError as err:
+        parser.error(str(err))
+    report = {"checkpoint": str(args.checkpoint), **open_loop_errors(model, config, data)}
+    print(json.dumps(report, indent=2))
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
