@@ -23,6 +23,9 @@ class GoalNavEnvCfg(DirectRLEnvCfg):
     """MuJoCo contact candidates per env (raise it for scenes with many colliders)."""
     contact_gap: float | None = None
     """Distance [m] at which shapes start making contacts (None: Isaac Lab's default, 0.01)."""
+    cpu_graph: bool = False
+    """On a CPU, replay each physics step as a recorded Warp graph instead of launching its kernels
+    from Python (see envs/common/sim.py)."""
 
     end_on_collision: bool = False
     """End the episode (terminated, not successful) on the first wall contact."""
@@ -47,7 +50,7 @@ class GoalNavEnvCfg(DirectRLEnvCfg):
         """Apply the camera, contact and device settings; the env calls this before building the scene."""
         viewers = self.sim.visualizer_cfgs  # chosen by the caller (envs/viz.py); keep them
         self.sim = newton_sim_cfg(self.physics_dt, self.decimation, device=self.sim.device, nconmax=self.nconmax,
-                                  contact_gap=self.contact_gap)  # fmt: skip
+                                  contact_gap=self.contact_gap, cpu_graph=self.cpu_graph)  # fmt: skip
         self.sim.visualizer_cfgs = viewers
         if self.cameras:
             w, h, fov = self.camera_width, self.camera_height, self.camera_hfov_deg
