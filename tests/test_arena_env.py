@@ -198,3 +198,34 @@ def test_time_limit_truncates_without_success(fresh):
         assert step == 10 or not (terminated | truncated).any(), f"ended early, at step {step}"
     assert truncated.all() and not terminated.any()
     assert not extras["episode"]["success"].any() and (extras["episode"]["steps"] == 10).all()
+
+
+DRIVE_SCRIPT = """
+import json, sys, torch
+from envs.registry import open_env
+with open_env("arena", num_envs=2, device="cpu", seed=0, cameras=False, cpu_graph=sys.argv[1] == "1") as env:
+    env.reset(seed=0)
+    for step in range(40):
+        env.step(torch.tensor([[1.0, 0.3], [-0.5, 1.0]]) * (1 if step < 20 else -1))
+    print("POSES", json.dumps(env.unwrapped.robot_pose().tolist()))
+"""
+
+
+def test_the_replayed_cpu_physics_graph_drives_like_eager_kernel_launches(arena):
+    """The session arena replays a recorded Warp CPU graph; another process compares it with eager launches."""
+    import json
+    import subprocess
+    import sys
+
+    from envs.common.sim import NewtonCPUGraphMJWarpManager
+
+    run(arena, [0.0, 0.0], 1)
+    assert NewtonCPUGraphMJWarpManager._cpu_graphs  # recorded on the first step, replayed since
+    poses = {}
+    for graph in ("0", "1"):
+        out = subprocess.run(
+            [sys.executable, "-c", DRIVE_SCRIPT, graph], capture_output=True, text=True, check=True
+        )
+        poses[graph] = np.array(json.loads(out.stdout.split("POSES ")[-1]))
+    assert np.abs(poses["0"][:, :2]).max() > 0.1  # the robots moved
+    assert np.allclose(poses["0"], poses["1"], atol=1e-4)

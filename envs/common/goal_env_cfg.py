@@ -23,7 +23,7 @@ class GoalNavEnvCfg(DirectRLEnvCfg):
     """MuJoCo contact candidates per env (raise it for scenes with many colliders)."""
     contact_gap: float | None = None
     """Distance [m] at which shapes start making contacts (None: Isaac Lab's default, 0.01)."""
-    cpu_graph: bool = False
+    cpu_graph: bool = True
     """On a CPU, replay each physics step as a recorded Warp graph instead of launching its kernels
     from Python (see envs/common/sim.py)."""
 
