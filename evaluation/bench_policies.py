@@ -28,6 +28,14 @@ from policies.siglip_bc import SiglipBCConfig, SiglipBCPolicy
 from policies.siglip_bc.policy import build_model
 from policies.siglip_bc.train import train_epoch
 
+# (name, ViT size, blocks or None for all, input px): the quick profile's, then the study's sizes
+SIZES = [
+    ("tiny-4", "tiny", 4, 64),
+    ("tiny", "tiny", None, 96),
+    ("small", "small", None, 96),
+    ("base", "base", None, 224),
+]
+
 
 def timed(fn, repeats: int, warmup: int = 1) -> float:
     """Median seconds of `fn()`."""
@@ -125,8 +133,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer repeats and batch sizes")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--out", type=Path, default=Path("results/bench"))
+    parser.add_argument("--sizes", nargs="+", choices=[s[0] for s in SIZES], default=None,
+                        help="PIG-Nav model sizes (default: all; --quick: the quick profile's)")  # fmt: skip
+    parser.add_argument(
+        "--batches", nargs="+", type=int, default=None, help="batch sizes (default 1 16 64 256)"
+    )
     args = parser.parse_args(argv)
     batches, repeats = ([1, 64], 3) if args.quick else ([1, 16, 64, 256], 5)
+    batches = args.batches or batches
     rows = []
     for name, spec in ENCODERS.items():
         try:
@@ -138,9 +152,8 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"{r['what']:>22}  {r['encoder']:>13}  batch {r['batch']:>4}  {r['per_s']:>10,.0f} {r['unit']}"
             )
-    sizes = [("tiny", 4, 64)] if args.quick else [("tiny", 4, 64), ("tiny", None, 96), ("small", None, 96),
-                                                  ("base", None, 224)]  # fmt: skip
-    for size, depth, pixels in sizes:
+    sizes = [s for s in SIZES if s[0] in args.sizes] if args.sizes else SIZES[:1] if args.quick else SIZES
+    for _, size, depth, pixels in sizes:
         for fusion in ("early", "late"):
             config = PigNavConfig(fusion=fusion, size=size, depth=depth, image_size=pixels, patch_size=16)
             rows += bench_pignav(config, args.device, batches, repeats)
