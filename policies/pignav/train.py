@@ -27,6 +27,8 @@ LOG_FIELDS = ["stage", "step", "samples", *(f"loss_{k}" for k in LOSSES), "val_s
               "seconds"]  # fmt: skip
 ARCHITECTURE = ("fusion", "size", "depth", "image_size", "patch_size", "context", "fusion_depth", "head_hidden",
                 "waypoints", "path_waypoints", "goal_weight", "distance_weight", "path_weight")  # fmt: skip
+
+
 def mae_sim_encoder(model: PigNavNet, config: PigNavConfig, data: DemoSet, runs_dir: Path, seed: int) -> Path:
     """Initialise the encoder from our MAE on these frames; the MAE is trained once per setting and kept."""
     tag = f"vit-{config.size}-d{config.depth or 'full'}-{config.image_size}px-p{config.patch_size}-{config.mae_steps}"
