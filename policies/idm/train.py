@@ -85,11 +85,10 @@ def predict_pairs(
     return torch.cat(means).numpy(), torch.cat(stds).numpy()
 
 
-def evaluate(
-    model: IDMNet, config: IDMConfig, files: list[Path], mean_target: np.ndarray
-) -> tuple[dict, list]:
-    """Errors on held-out episodes, of the IDM and of a baseline that always predicts the training
-    data's mean motion and action; chained trajectories use non-overlapping pairs 0, k, 2k, ..."""
+def evaluate(model: IDMNet, config: IDMConfig, files: list[Path]) -> tuple[dict, list]:
+    """Errors on held-out episodes, of the IDM and of a baseline that always predicts the mean motion
+    and action of its training data; chained trajectories use non-overlapping pairs 0, k, 2k, ..."""
+    mean_target = model.target_mean.numpy()
     errors, chained, examples = {"idm": [], "baseline": []}, {"idm": [], "baseline": []}, []
     for path in files:
         data, _ = read_episode(path)
@@ -181,7 +180,7 @@ def train(config: IDMConfig, dirs: list[Path], out_dir: Path, seed: int = 0, fre
             running = []
             torch.save({"config": config.to_dict(), "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                         "step": step}, resume_path)  # fmt: skip
-    report, examples = evaluate(model, config, test_files, data.targets.mean(0).numpy())
+    report, examples = evaluate(model, config, test_files)
     report["sources"] = [str(d) for d in dirs]
     envs = sorted({read_env(f) for f in train_files})
     save_checkpoint(out_dir / CHECKPOINT, KIND, "+".join(envs), model.state_dict(), config.to_dict(),
@@ -229,7 +228,7 @@ def evaluate_on(run: Path, dirs: list[Path]) -> int:
     files = [f for d in dirs for f in episode_files(d)]
     if not files:
         raise FileNotFoundError(f"no episodes in {', '.join(map(str, dirs))}")
-    report, examples = evaluate(model, config, files, model.target_mean.numpy())
+    report, examples = evaluate(model, config, files)
     report["sources"] = [str(d) for d in dirs]
     name = "_".join(d.parent.name if d.name == "demos" else d.name for d in dirs)
     (run / f"accuracy_{name}.json").write_text(json.dumps(report, indent=2))

@@ -14,11 +14,11 @@ from pathlib import Path
 import torch
 
 from envs.cli import ArgumentParser
-from policies.checkpoint import CheckpointError, load_checkpoint
-from policies.context import context_indices
+from policies.checkpoint import CheckpointError
 from policies.pignav.config import PigNavConfig
 from policies.pignav.model import PigNavNet
-from policies.pignav.processing import DemoSet, load_demos, to_model_images
+from policies.pignav.policy import PigNavPolicy
+from policies.pignav.processing import DemoSet, context_images, load_demos, to_model_images
 
 
 @torch.no_grad()
@@ -31,11 +31,7 @@ def open_loop_errors(model: PigNavNet, config: PigNavConfig, data: DemoSet, batc
     for index in torch.arange(len(data)).split(batch):
         obs = to_model_images(data.frames[index], config.image_size)
         goal = to_model_images(data.goals[data.episode[index]], config.image_size)
-        context = None
-        if config.context:
-            past = context_indices(index, data.start[index], config.context + 1)[:, :-1]
-            context = to_model_images(data.frames[past], config.image_size)
-        out = model(obs, goal, context)
+        out = model(obs, goal, context_images(data, index, config) if config.context else None)
         target = data.targets
         for result, prediction in (
             (sums, out),
@@ -65,21 +61,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--episodes", type=int, default=40, help="first N episodes of each directory")
     parser.add_argument("--out", type=Path, default=None, help="write the report here as JSON")
     args = parser.parse_args(argv)
-    try:
-        ckpt = load_checkpoint(args.checkpoint, "pignav", None)
-    except CheckpointError:
+    for kind in ("pignav", "late_fusion"):  # either fusion: the checkpoint says which
         try:
-            ckpt = load_checkpoint(args.checkpoint, "late_fusion", None)
+            policy = PigNavPolicy.load(args.checkpoint, kind, None, num_envs=1)
+            break
         except CheckpointError as err:
-            parser.error(str(err))
-    config = PigNavConfig.from_dict(ckpt["config"])
-    model = PigNavNet(config)
-    model.load_state_dict(ckpt["state_dict"])
+            error = err
+    else:
+        parser.error(str(error))
     try:
-        data = load_demos(args.demos, config, args.episodes)
+        data = load_demos(args.demos, policy.config, args.episodes)
     except FileNotFoundError as err:
         parser.error(str(err))
-    report = {"checkpoint": str(args.checkpoint), **open_loop_errors(model, config, data)}
+    report = {"checkpoint": str(args.checkpoint), **open_loop_errors(policy.model, policy.config, data)}
     print(json.dumps(report, indent=2))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -157,9 +157,14 @@ def sample_batch(data: DemoSet, config: PigNavConfig, generator: torch.Generator
         negative[:, None], data.far_distance, batch["targets"]["distance"]
     )
     if config.context:
-        past = context_indices(index, data.start[index], config.context + 1)[:, :-1]
-        batch["context"] = to_model_images(data.frames[past], config.image_size)
+        batch["context"] = context_images(data, index, config)
     return batch
+
+
+def context_images(data: DemoSet, index: torch.Tensor, config: PigNavConfig) -> torch.Tensor:
+    """Model images (B, context, 3, H, W) of the steps before each of `index`, within its episode."""
+    past = context_indices(index, data.start[index], config.context + 1)[:, :-1]
+    return to_model_images(data.frames[past], config.image_size)
 
 
 def compute_losses(
