@@ -27,7 +27,7 @@ demo: setup results/$(ENV)/comparison.md
 	@cat results/$(ENV)/comparison.md
 
 runs/$(ENV)/expert/expert.zip:
-	$(PY) experts/train.py --env $(ENV) --profile quick
+	$(PY) tools/train.py expert --env $(ENV) --profile quick
 
 results/$(ENV)/expert/summary.json: runs/$(ENV)/expert/expert.zip
 	$(PY) evaluation/run.py --policy expert $(EVAL) --video
@@ -38,14 +38,14 @@ results/$(ENV)/random/summary.json:
 # SigLIP-BC: collects the demonstrations it needs, embeds them once, trains with closed-loop validation.
 # Without SigLIP weights it uses the offline encoder, and its rows say so.
 runs/$(ENV)/siglip_bc/train_summary.json: runs/$(ENV)/expert/expert.zip
-	$(PY) policies/train.py --policy siglip_bc --env $(ENV) --profile quick
+	$(PY) tools/train.py siglip_bc --env $(ENV) --profile quick
 
 results/$(ENV)/siglip_bc/summary.json: runs/$(ENV)/siglip_bc/train_summary.json results/$(ENV)/expert/summary.json
 	$(PY) evaluation/run.py --policy siglip_bc $(EVAL)
 
 # PIG-Nav: MAE on the demonstration frames, then waypoint training with closed-loop validation.
 runs/$(ENV)/pignav/train_summary.json: runs/$(ENV)/expert/expert.zip
-	$(PY) policies/train.py --policy pignav --env $(ENV) --profile quick
+	$(PY) tools/train.py pignav --env $(ENV) --profile quick
 
 results/$(ENV)/pignav/summary.json: runs/$(ENV)/pignav/train_summary.json results/$(ENV)/expert/summary.json
 	$(PY) evaluation/run.py --policy pignav $(EVAL)
@@ -55,7 +55,7 @@ results/$(ENV)/comparison.md: results/$(ENV)/expert/summary.json results/$(ENV)/
 
 # Drive the robot with a scripted policy and save what its camera sees.
 drive: setup
-	$(PY) envs/drive.py --env $(ENV) --policy random --num-envs 4 --steps 300 --video results/drive/$(ENV)_random.gif
+	$(PY) tools/drive.py --env $(ENV) --policy random --num-envs 4 --steps 300 --video results/drive/$(ENV)_random.gif
 
 # Throughput: simulation (each configuration in its own process) and policies; --quick for a short run.
 bench: setup

@@ -1,8 +1,10 @@
-"""Build goalnav envs by short name, with the checks and CLI flags every command shares."""
+"""Build goalnav envs by short name, and what each env says about itself: its layouts, which expert
+makes its demonstrations, which layout its fixed episode sets use."""
 
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,17 +19,36 @@ import envs  # noqa: F401  (registers the tasks)
 class EnvSpec:
     gym_id: str
     layouts: tuple[str, ...]
-    train_layout: str  # what experts train on
+    train_layout: str  # what the PPO expert trains on
     eval_layout: str | None  # the default layout of fixed episode sets; None: the split itself (scenes)
+    demo_expert: str  # who drives the demonstrations: "ppo" (a trained expert) or "planner" (shortest paths)
+    demo_layout: str  # the layout demonstrations are collected on
+    demo_action_noise: float  # DART noise on executed actions while collecting (recoveries)
+    eval_layouts: tuple[str, ...]  # the layouts that have fixed episode sets
+
+
+def _scene(gym_id: str) -> EnvSpec:
+    # image-goal scenes: the layout flag picks the split of layout seeds
+    return EnvSpec(gym_id, ("train", "val", "test"), "train", None, "planner", "train", 0.1, ("val", "test"))
 
 
 ENVS: dict[str, EnvSpec] = {
-    "arena": EnvSpec("GoalNav-Arena", ("paper", "random", "mixed"), "mixed", "paper"),
-    # image-goal scenes: the layout flag picks the split of layout seeds
-    "rooms": EnvSpec("GoalNav-Rooms", ("train", "val", "test"), "train", None),
-    "maze": EnvSpec("GoalNav-Maze", ("train", "val", "test"), "train", None),
-    "halls": EnvSpec("GoalNav-Halls", ("train", "val", "test"), "train", None),
+    # arena demonstrations come from the paper layout, as in the study
+    "arena": EnvSpec(
+        "GoalNav-Arena",
+        ("paper", "random", "mixed"),
+        "mixed",
+        "paper",
+        "ppo",
+        "paper",
+        0.0,
+        ("paper", "random"),
+    ),  # fmt: skip
+    "rooms": _scene("GoalNav-Rooms"),
+    "maze": _scene("GoalNav-Maze"),
+    "halls": _scene("GoalNav-Halls"),
 }
+SCENES = tuple(name for name, spec in ENVS.items() if spec.demo_expert == "planner")
 
 
 class EnvConfigError(ValueError):
@@ -77,6 +98,21 @@ def eval_layout(env: str, split: str, layout: str | None = None) -> str:
     return split
 
 
+def _import_isaaclab_quietly() -> None:
+    """Isaac Lab 3.0 sets the deprecated ``warp.config.quiet`` on import, which prints a deprecation
+    warning into every command's output; import it with Warp's warnings off, then keep what it asked
+    for (no Warp init banner)."""
+    import warp
+
+    if "isaaclab.utils.warp" in sys.modules:
+        return
+    warp.config.log_level = warp.LOG_ERROR
+    try:
+        import isaaclab.utils.warp  # noqa: F401
+    finally:
+        warp.config.log_level = warp.LOG_WARNING
+
+
 def make_env_cfg(env: str, num_envs: int = 16, device: str | None = None, **overrides: Any):
     """The task config for `env`, sized and placed on `device`, with any cfg attribute overridden."""
     spec = env_spec(env)
@@ -88,6 +124,7 @@ def make_env_cfg(env: str, num_envs: int = 16, device: str | None = None, **over
             f"unknown layout {layout!r} for env {env!r}; choose one of: {', '.join(spec.layouts)}"
         )
     module, name = gym.spec(spec.gym_id).kwargs["env_cfg_entry_point"].split(":")
+    _import_isaaclab_quietly()
     cfg = getattr(importlib.import_module(module), name)()
     for key, value in overrides.items():
         if not hasattr(cfg, key):

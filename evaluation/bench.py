@@ -22,7 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from envs.cli import ArgumentParser
+from storage import atomic_write_text, data_dir, results_dir, runs_dir, workspace_root
+from tools.cli import make_parser, parse
 
 # (num_envs, camera size or None) per plan; large renders are kept few, they take minutes on a CPU
 FULL = {
@@ -116,25 +117,24 @@ def machine_info() -> dict:
     }
 
 
-def demo_stages(env: str, root: Path = Path(".")) -> list[dict]:
+def demo_stages(env: str) -> list[dict]:
     """Wall time of each `make demo` stage, as the stage recorded it (missing stages are left out)."""
-    from experts import expert_zip
-    from experts.collect import TIME_FILE
+    from tools.collect import TIME_FILE
+    from training.checkpoint import read_checkpoint
 
     def recorded(path: Path, key: str) -> float | None:
         if not path.exists():
             return None
-        meta = expert_zip.read_metadata(path) if path.suffix == ".zip" else json.loads(path.read_text())
+        meta = read_checkpoint(path) if path.suffix == ".zip" else json.loads(path.read_text())
         return meta.get(key)
 
-    runs, results = root / "runs" / env, root / "results" / env
-    stages = [("expert training (PPO)", runs / "expert" / expert_zip.FILENAME, "train_seconds"),
-              ("expert evaluation", results / "expert" / "summary.json", "wall_seconds"),
-              ("random evaluation", results / "random" / "summary.json", "wall_seconds"),
-              ("demonstration collection", root / "data" / env / "demos" / TIME_FILE, "seconds")]  # fmt: skip
+    stages = [("expert training (PPO)", runs_dir(env, "expert") / "expert.zip", "train_seconds"),
+              ("expert evaluation", results_dir(env, "expert") / "summary.json", "wall_seconds"),
+              ("random evaluation", results_dir(env, "random") / "summary.json", "wall_seconds"),
+              ("demonstration collection", data_dir(env) / TIME_FILE, "seconds")]  # fmt: skip
     for policy in ("siglip_bc", "pignav"):
-        stages += [(f"{policy} training", runs / policy / "train_summary.json", "train_seconds"),
-                   (f"{policy} evaluation", results / policy / "summary.json", "wall_seconds")]  # fmt: skip
+        stages += [(f"{policy} training", runs_dir(env, policy) / "train_summary.json", "train_seconds"),
+                   (f"{policy} evaluation", results_dir(env, policy) / "summary.json", "wall_seconds")]  # fmt: skip
     rows = [(stage, path, recorded(path, key)) for stage, path, key in stages]
     return [
         {"stage": stage, "seconds": round(s, 1), "source": str(path)}
@@ -184,13 +184,14 @@ def run_worker(args, num_envs: int, size: int | None, cold: bool = False) -> dic
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = ArgumentParser(description=__doc__.splitlines()[0])
+    parser = make_parser(__doc__)
     parser.add_argument("--env", default="arena")
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
-    parser.add_argument("--out", type=Path, default=Path("results/bench"))
+    parser.add_argument("--out", type=Path, default=None, help="default: results/bench")
     parser.add_argument("--device", default=None)
     parser.add_argument("--worker", nargs=3, metavar=("NUM_ENVS", "SIZE", "CAMERAS"), help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    args = parse(parser, argv)
+    args.out = args.out or workspace_root() / "results" / "bench"
     plan = QUICK if args.quick else GPU if (args.device or "").startswith("cuda") else FULL
     if args.worker:
         n, size, cams = int(args.worker[0]), int(args.worker[1]), args.worker[2] == "1"
@@ -202,11 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     ]
     results = [r for n, size, cold in runs if (r := run_worker(args, n, size, cold)) is not None]
     info, stages = machine_info(), demo_stages(args.env)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "bench.json").write_text(
-        json.dumps({"machine": info, "results": results, "demo_stages": stages}, indent=2) + "\n"
-    )
-    (args.out / "bench.md").write_text(markdown(results, info, stages))
+    atomic_write_text(args.out / "bench.json",
+                      json.dumps({"machine": info, "results": results, "demo_stages": stages}, indent=2) + "\n")  # fmt: skip
+    atomic_write_text(args.out / "bench.md", markdown(results, info, stages))
     print(f"wrote {args.out / 'bench.json'} and {args.out / 'bench.md'}")
     return 0 if results else 1
 

@@ -17,16 +17,18 @@ from pathlib import Path
 
 import torch
 
-from envs.cli import ArgumentParser
 from evaluation.bench import machine_info
 from policies.encoders import ENCODERS, EncoderWeightsMissing, make_encoder
 from policies.pignav import PigNavConfig, PigNavPolicy
 from policies.pignav.model import PigNavNet
-from policies.pignav.processing import DemoSet, sample_batch
-from policies.pignav.train import train_step
+from policies.pignav.processing import DemoSet
+from policies.pignav.recipe import PigNavRecipe
 from policies.siglip_bc import SiglipBCConfig, SiglipBCPolicy
 from policies.siglip_bc.policy import build_model
-from policies.siglip_bc.train import train_epoch
+from policies.siglip_bc.recipe import BCData, SiglipBCRecipe
+from storage import atomic_write_text, workspace_root
+from tools.cli import make_parser, parse
+from training.trainer import train_step
 
 # (name, ViT size, blocks or None for all, input px): the quick profile's, then the study's sizes
 SIZES = [
@@ -71,11 +73,17 @@ def bench_encoder(name: str, device: str, batches: list[int], repeats: int, size
         torch.rand(16384, 2, device=device) * 2 - 1,
     )
     starts = torch.zeros(16384, dtype=torch.long, device=device)
-    model = build_model(config, encoder.dim).to(device)
+    recipe = SiglipBCRecipe(config, "arena", encoder, demos_dir=None)
+    model = recipe.build_model().to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr)
-    seconds = timed(
-        lambda: train_epoch(model, optimizer, inputs, labels, starts, config), max(1, repeats // 2)
-    )
+    data, generator = BCData(inputs, labels, starts, 1), torch.Generator().manual_seed(0)
+    batches = recipe.batches(data, generator)
+
+    def epoch():
+        for _ in range(recipe.batches_per_epoch(data)):
+            train_step(recipe, model, optimizer, next(batches))
+
+    seconds = timed(epoch, max(1, repeats // 2))
     rows.append({"what": "BC training", "policy": "siglip_bc", "encoder": name, "batch": config.batch_size,
                  "per_s": len(labels) / seconds, "unit": "samples/s", "latency_ms": None})  # fmt: skip
     return rows
@@ -107,9 +115,13 @@ def bench_pignav(config: PigNavConfig, device: str, batches: list[int], repeats:
             else {k: v.to(device) for k, v in value.items()}
         )
 
+    recipe, batches = PigNavRecipe(config, "arena", {}, Path(".")), None
+
     def step():
-        batch = sample_batch(data, config, generator)
-        train_step(model, optimizer, {k: to_device(v) for k, v in batch.items()}, config)
+        nonlocal batches
+        batches = batches or recipe.batches(data, generator)
+        batch = next(batches)
+        train_step(recipe, model, optimizer, {k: to_device(v) for k, v in batch.items()})
 
     seconds = timed(step, max(2, repeats))
     rows.append({"what": "training", "policy": config.kind, "encoder": label, "batch": config.batch_size,
@@ -129,16 +141,17 @@ def markdown(rows: list[dict], info: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = ArgumentParser(description=__doc__.splitlines()[0])
+    parser = make_parser(__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer repeats and batch sizes")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--out", type=Path, default=Path("results/bench"))
+    parser.add_argument("--out", type=Path, default=None, help="default: results/bench")
     parser.add_argument("--sizes", nargs="+", choices=[s[0] for s in SIZES], default=None,
                         help="PIG-Nav model sizes (default: all; --quick: the quick profile's)")  # fmt: skip
     parser.add_argument(
         "--batches", nargs="+", type=int, default=None, help="batch sizes (default 1 16 64 256)"
     )
-    args = parser.parse_args(argv)
+    args = parse(parser, argv)
+    args.out = args.out or workspace_root() / "results" / "bench"
     batches, repeats = ([1, 64], 3) if args.quick else ([1, 16, 64, 256], 5)
     batches = args.batches or batches
     rows = []
@@ -161,9 +174,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{r['what']:>22}  {r['policy']:>11}  {r['encoder']:>18}  batch {r['batch']:>4}  "
                       f"{r['per_s']:>10,.0f} {r['unit']}")  # fmt: skip
     info = {**machine_info(), "device": args.device}
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "policies.json").write_text(json.dumps({"machine": info, "results": rows}, indent=2) + "\n")
-    (args.out / "policies.md").write_text(markdown(rows, info))
+    atomic_write_text(
+        args.out / "policies.json", json.dumps({"machine": info, "results": rows}, indent=2) + "\n"
+    )
+    atomic_write_text(args.out / "policies.md", markdown(rows, info))
     print(f"wrote {args.out / 'policies.json'} and {args.out / 'policies.md'}")
     return 0
 

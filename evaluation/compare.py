@@ -12,8 +12,9 @@ import json
 import sys
 from pathlib import Path
 
-from envs.cli import ArgumentParser
 from evaluation.report import markdown_table
+from storage import atomic_write_text
+from tools.cli import make_parser, parse
 
 # Reported by the frozen-embedding study (arXiv 2506.14507) and its public code, for reference only.
 PUBLISHED = {
@@ -54,18 +55,17 @@ def comparison_table(summaries: list[dict], with_published: bool = True) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = ArgumentParser(description=__doc__.splitlines()[0])
+    parser = make_parser(__doc__)
     parser.add_argument("paths", nargs="+", type=Path, help="results directories")
     parser.add_argument("--out", type=Path, default=None, help="also write the table here (markdown)")
-    args = parser.parse_args(argv)
+    args = parse(parser, argv)
     missing = [str(p) for p in args.paths if not p.exists()]
     if missing:
         parser.error(f"no such results directory: {', '.join(missing)}")
     table = comparison_table(collect_summaries(args.paths))
     print(table)
     if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(table)
+        atomic_write_text(args.out, table)
     return 0
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
 from pathlib import Path
 
 import numpy as np
 
-from evaluation.metrics import EpisodeRecord
+from rollouts.metrics import EpisodeRecord
+from storage import atomic_path, atomic_write_text
 
 TABLE_COLUMNS = [
     ("policy", "policy", "{}"),
@@ -27,19 +27,11 @@ TABLE_COLUMNS = [
 ]
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
 def write_episodes_csv(path: Path, records: list[EpisodeRecord]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", newline="") as f:
+    with atomic_path(path) as tmp, tmp.open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=EpisodeRecord.columns())
         writer.writeheader()
         writer.writerows(r.row() for r in records)
-    os.replace(tmp, path)
 
 
 def read_episodes_csv(path: Path) -> list[EpisodeRecord]:
@@ -71,39 +63,15 @@ def markdown_table(summaries: list[dict]) -> str:
     return "\n".join([head, rule, *rows]) + "\n"
 
 
-def plot_success_by_target(records: list[EpisodeRecord], path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from evaluation.topdown import RGB
-
-    targets = list(dict.fromkeys(r.target for r in records))
-    rates = [np.mean([r.success for r in records if r.target == t]) for t in targets]
-    counts = [sum(r.target == t for r in records) for t in targets]
-    fig, ax = plt.subplots(figsize=(4.5, 3))
-    ax.bar(targets, rates, color=[np.array(RGB.get(t, (120, 120, 120))) / 255 for t in targets])
-    for i, (rate, n) in enumerate(zip(rates, counts, strict=True)):
-        ax.text(i, rate + 0.02, f"{rate:.0%}\n(n={n})", ha="center", fontsize=8)
-    ax.set_ylim(0, 1.2)
-    ax.set_ylabel("success rate")
-    ax.set_title("success by target")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
-
-
 def write_video(path: Path, frames: list[np.ndarray], fps: int = 30) -> Path:
     """The frames (camera | goal image | map) as an mp4 (H.264, through PyAV) or an animated GIF, by suffix."""
     import imageio.v3 as iio
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix == ".mp4":
-        iio.imwrite(path, np.stack(frames), plugin="pyav", codec="libx264", fps=fps)
-    else:
-        iio.imwrite(path, np.stack(frames), duration=1000 / fps, loop=0)
+    with atomic_path(path) as tmp:
+        if path.suffix == ".mp4":
+            iio.imwrite(tmp, np.stack(frames), plugin="pyav", codec="libx264", fps=fps)
+        else:
+            iio.imwrite(tmp, np.stack(frames), duration=1000 / fps, loop=0)
     return path
 
 
@@ -117,19 +85,20 @@ def write_report(
     video_format: str = "gif",
 ) -> list[Path]:
     """Write everything for one policy on one episode set; returns the files written."""
-    from evaluation.topdown import plot_trajectories
+    from evaluation.plots import plot_success_by_target, plot_trajectories
 
     out_dir.mkdir(parents=True, exist_ok=True)
     written = [out_dir / "episodes.csv", out_dir / "summary.json", out_dir / "results.md"]
     write_episodes_csv(written[0], result.records)
-    _atomic_write(written[1], json.dumps(summary, indent=2) + "\n")
+    atomic_write_text(written[1], json.dumps(summary, indent=2) + "\n")
     title = f"# {summary['policy']} on {summary['env']} ({summary['layout']}, {summary['split']})\n\n"
     note = "**Interrupted: partial results.**\n\n" if summary.get("interrupted") else ""
-    _atomic_write(written[2], title + note + markdown_table([summary]))
+    atomic_write_text(written[2], title + note + markdown_table([summary]))
     if result.trajectories:  # the driven poses, for --replay
         written.append(out_dir / "trajectories.npz")
         poses = {f"episode_{i}": np.asarray(t, np.float32) for i, t in result.trajectories.items()}
-        np.savez_compressed(written[-1], **poses)
+        with atomic_path(written[-1]) as tmp, tmp.open("wb") as f:
+            np.savez_compressed(f, **poses)
     if plots and result.records:
         written.append(
             plot_trajectories(

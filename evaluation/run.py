@@ -15,23 +15,32 @@ import sys
 import time
 from pathlib import Path
 
-from envs.cli import ArgumentParser, add_env_args, env_cfg_from_args
+import numpy as np
+
 from envs.registry import EnvConfigError, eval_layout, launch
 from envs.viz import VIZ_CHOICES, VizUnavailable, apply_viz
-from evaluation.episodes import SPLITS, load_episode_set
-from evaluation.metrics import steps_ratio, summarize
+from episodes.sets import SPLITS, EpisodeSetError, load_episode_set
 from evaluation.report import read_episodes_csv, write_report, write_video
-from policies.registry import (
+from rollouts.metrics import steps_ratio, summarize
+from storage import FolderInUse, FolderLock, clean_debris, repo_root, results_dir
+from tools.cli import PROFILES, add_env_args, check_counts, check_env, env_cfg_from_args, make_parser, parse
+from tools.registry import (
     NEEDS_CAMERAS,
     POLICY_KINDS,
     MissingCheckpointError,
-    check_checkpoint,
+    check_policy,
     make_policy,
     resolve_checkpoint,
     train_command,
 )
+from training.checkpoint import CheckpointError
 
-PROFILES = ("quick", "paper")
+RESULT_FILES = ("episodes.csv", "summary.json", "results.md", "trajectories.npz", "trajectories.png",
+                "success_by_target.png", "video.gif", "video.mp4")  # fmt: skip
+
+
+class ReplayError(ValueError):
+    """A results folder or episode that cannot be replayed."""
 
 
 def expert_comparison(out_dir: Path, summary: dict, records: list) -> dict:
@@ -56,13 +65,33 @@ def env_cfg_with_viz(parser, args, cameras: bool):
     return cfg
 
 
+def recorded_episode(results: Path, episode_id: int) -> tuple[dict, object, np.ndarray]:
+    """(summary, the episode from its fixed set, the recorded (T, 3) poses) of a results folder."""
+    try:
+        summary = json.loads((results / "summary.json").read_text())
+        poses = np.load(results / "trajectories.npz")
+    except FileNotFoundError as err:
+        raise ReplayError(
+            f"{results} holds no evaluation results to replay ({err.filename} is missing)"
+        ) from None
+    except (ValueError, OSError) as err:
+        raise ReplayError(f"{results} holds damaged results ({err}); evaluate again") from None
+    key = f"episode_{episode_id}"
+    if key not in poses:
+        recorded = sorted(int(k.split("_")[1]) for k in poses.files)
+        raise ReplayError(f"episode {episode_id} was not recorded in {results}; recorded: "
+                          f"{recorded[0]}..{recorded[-1]} ({len(recorded)} episodes)")  # fmt: skip
+    episodes = load_episode_set(summary["env"], summary["layout"], summary["split"])
+    return summary, episodes[episode_id], poses[key]
+
+
 def replay_main(parser, args) -> int:
     """--replay DIR --episode N: the recorded poses, rendered again; in the viewer if --viz, and as a video."""
-    from evaluation.replay import ReplayError, recorded_episode, replay
+    from rollouts.replay import replay
 
     try:
         summary, episode, poses = recorded_episode(args.replay, args.episode)
-    except ReplayError as err:
+    except (ReplayError, EpisodeSetError) as err:
         parser.error(str(err))
     args.env, args.layout, args.num_envs = summary["env"], summary["layout"], 1
     cfg = env_cfg_with_viz(parser, args, cameras=True)
@@ -73,17 +102,17 @@ def replay_main(parser, args) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = ArgumentParser(description=__doc__.splitlines()[0])
+def build_parser():
+    parser = make_parser(__doc__)
     parser.add_argument("--policy", choices=POLICY_KINDS, default=None)
     add_env_args(parser, num_envs=16)
-    parser.add_argument("--checkpoint", type=Path, default=None, help="checkpoint file or run directory")
+    parser.add_argument("--checkpoint", type=Path, default=None, help="checkpoint file or run folder")
     parser.add_argument("--split", choices=sorted(SPLITS), default="test")
     parser.add_argument(
         "--episodes", type=int, default=None, help="evaluate only the first N episodes of the set"
     )
     parser.add_argument(
-        "--out", type=Path, default=None, help="results directory (default: results/<env>/<policy>)"
+        "--out", type=Path, default=None, help="results folder (default: results/<env>/<policy>)"
     )
     parser.add_argument(
         "--video", action="store_true", help="record env 0's first episodes (camera | goal | map)"
@@ -100,61 +129,61 @@ def main(argv: list[str] | None = None) -> int:
         "--encoder-weights", type=Path, default=None, help="local open_clip model folder (SigLIP-BC)"
     )
     parser.add_argument("--viz", choices=VIZ_CHOICES, default="none", help="live viewer during the rollouts")
-    parser.add_argument(
-        "--viz-host",
-        default="127.0.0.1",
-        help="address viser/rerun serve on (0.0.0.0 opens them to the network)",
-    )
+    parser.add_argument("--viz-host", default="127.0.0.1",
+                        help="address viser/rerun serve on (0.0.0.0 opens them to the network)")  # fmt: skip
     parser.add_argument("--viz-port", type=int, default=None, help="viser/rerun web port (default 8080/9090)")
-    parser.add_argument(
-        "--replay",
-        type=Path,
-        default=None,
-        metavar="RESULTS_DIR",
-        help="replay a recorded episode of a results dir",
-    )
+    parser.add_argument("--replay", type=Path, default=None, metavar="RESULTS_DIR",
+                        help="replay a recorded episode of a results folder")  # fmt: skip
     parser.add_argument("--episode", type=int, default=0, help="the episode id to --replay")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parse(parser, argv)
     if args.replay is not None:
         return replay_main(parser, args)
     if args.policy is None:
         parser.error("--policy is required (or --replay RESULTS_DIR)")
-    if args.episodes is not None and args.episodes < 1:
-        parser.error(f"--episodes must be >= 1, got {args.episodes}")
+    check_env(parser, args.env)
+    check_counts(parser, args, "episodes", "num_envs")
     try:
         args.layout = eval_layout(args.env, args.split, args.layout)
-    except EnvConfigError as err:
+        episodes = load_episode_set(args.env, args.layout, args.split)[: args.episodes]
+    except (EnvConfigError, EpisodeSetError) as err:
         parser.error(str(err))
     cfg = env_cfg_with_viz(parser, args, cameras=NEEDS_CAMERAS[args.policy] or args.video)
-
     try:
         checkpoint = resolve_checkpoint(args.policy, args.env, args.checkpoint)
     except MissingCheckpointError as err:
         if not args.train_missing:
             parser.error(f"{err}")
-        command = [
-            sys.executable,
-            *train_command(args.policy, args.env)[1:],
-            "--profile",
-            "gpu" if args.profile == "paper" and args.policy == "expert" else args.profile,
-        ]
+        command = [sys.executable, str(repo_root() / train_command(args.policy, args.env)[1]),
+                   *train_command(args.policy, args.env)[2:], "--profile", args.profile]  # fmt: skip
         print(f"training the missing {args.policy}: {' '.join(command)}")
         subprocess.run(command, check=True)  # its own process: one simulation per process
         checkpoint = resolve_checkpoint(args.policy, args.env, args.checkpoint)
-
     try:
-        check_checkpoint(args.policy, args.env, checkpoint, args.encoder_weights)
-    except (ValueError, FileNotFoundError) as err:
+        check_policy(args.policy, args.env, checkpoint, args.encoder_weights)
+    except (CheckpointError, FileNotFoundError) as err:
         parser.error(str(err))
-    episodes = load_episode_set(args.env, args.layout, args.split)[: args.episodes]
-    out_dir = args.out or Path("results") / args.env / args.policy
-    from evaluation.rollout import evaluate
+    out_dir = args.out or results_dir(args.env, args.policy)
+    try:
+        with FolderLock(out_dir):
+            clean_debris(out_dir)
+            return evaluate(args, cfg, checkpoint, episodes, out_dir)
+    except FolderInUse as err:
+        parser.error(str(err))
+
+
+def evaluate(args, cfg, checkpoint: Path | None, episodes: list, out_dir: Path) -> int:
+    from rollouts.closed_loop import run_episodes
 
     start = time.perf_counter()
     with launch(args.env, cfg) as env:
         policy = make_policy(args.policy, args.env, checkpoint, cfg.scene.num_envs, cfg.sim.device, args.seed,
                              args.encoder_weights)  # fmt: skip
-        result = evaluate(env, policy, episodes, seed=args.seed, video_episodes=3 if args.video else 0)
+        result = run_episodes(env, policy, episodes, seed=args.seed, video_episodes=3 if args.video else 0)
     summary = {
         "policy": args.policy,
         "env": args.env,
@@ -173,9 +202,10 @@ def main(argv: list[str] | None = None) -> int:
         **summarize(result.records),
     }
     summary.update(expert_comparison(out_dir, summary, result.records))
-    written = write_report(
-        out_dir, summary, result, episodes, plots=not args.no_plots, video_format=args.video_format
-    )
+    for stale in [*(out_dir / name for name in RESULT_FILES), *out_dir.glob("replay_episode_*")]:
+        stale.unlink(missing_ok=True)  # a rerun leaves nothing of an earlier one behind
+    written = write_report(out_dir, summary, result, episodes, plots=not args.no_plots,
+                           video_format=args.video_format)  # fmt: skip
     print(f"{args.policy} on {args.env}/{args.layout}/{args.split}: success {summary.get('success_rate', 0):.1%} over "
           f"{summary['episodes']} episodes, SPL {summary.get('spl', 0):.3f}")  # fmt: skip
     print("wrote " + ", ".join(str(p) for p in written))

@@ -60,12 +60,11 @@ def main(style: str) -> dict:
         # the planner expert on two fixed test episodes, and two demonstrations collected with it
         import tempfile
 
-        from evaluation.episodes import load_episode_set
-        from evaluation.rollout import evaluate
-        from experts import dataset
-        from experts.collect import collect
-        from experts.path_follower import follow_path
-        from policies.planner import PlannerPolicy
+        from episodes import files as dataset
+        from episodes.sets import load_episode_set
+        from experts.planner import PlannerPolicy, follow_path
+        from rollouts.closed_loop import run_episodes as evaluate
+        from rollouts.record import record as collect
 
         result = evaluate(env, PlannerPolicy(), load_episode_set(style, "test", "test")[:2], progress=False)
         out["planner_success"] = [r.success for r in result.records]

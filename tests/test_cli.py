@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from envs import drive
+from tools import drive
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,7 +33,7 @@ def test_bad_env_arguments_name_the_valid_choices(args, names, capsys):
 
 def test_a_script_run_from_its_folder_reports_bad_input_without_traceback():
     proc = subprocess.run(
-        [sys.executable, "envs/drive.py", "--env", "mars"],
+        [sys.executable, "tools/drive.py", "--env", "mars"],
         cwd=ROOT,
         capture_output=True,
         text=True,

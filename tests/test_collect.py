@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from steering import steer_to_target
 
-from experts import dataset
-from experts.collect import collect
+from episodes import files as dataset
+from rollouts.record import record as collect
 
 
 class SteeringModel:
@@ -27,7 +27,7 @@ def test_collection_records_every_field_and_resumes_after_interruption(paper_are
     with pytest.raises(KeyboardInterrupt):
         collect(paper_arena, SteeringModel(interrupt_after=150), tmp_path, "arena", 10, 0, 0, 0.0, False)
     kept = dataset.episode_files(tmp_path)
-    assert 0 < len(kept) < 10 and not list(tmp_path.glob("*.tmp*"))
+    assert 0 < len(kept) < 10 and not list(tmp_path.glob(".*partial*"))
     have = dataset.check_dataset_env(tmp_path, "arena")
     written = collect(paper_arena, SteeringModel(), tmp_path, "arena", 10 - have, have, 1, 0.0, False)
     files = dataset.episode_files(tmp_path)
@@ -58,13 +58,13 @@ def test_dart_noise_changes_executed_actions_but_not_labels(paper_arena, tmp_pat
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--checkpoint", "nowhere"], "python experts/train.py --env arena"),
+        (["--checkpoint", "nowhere"], "python tools/train.py expert --env arena"),
         (["--summary", "nowhere"], "no episodes in nowhere"),
         (["--episodes", "0", "--checkpoint", "nowhere"], "--episodes must be >= 1"),
     ],
 )
 def test_collect_bad_input_gives_one_line(args, message, capsys):
-    from experts.collect import main
+    from tools.collect import main
 
     with pytest.raises(SystemExit) as exit_info:
         main(args)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from fakes import fake_episode
 
-from experts import dataset
+from episodes import files as dataset
 
 
 def test_episode_round_trips_and_reads_with_isaac_lab(tmp_path):
@@ -18,7 +18,7 @@ def test_episode_round_trips_and_reads_with_isaac_lab(tmp_path):
     path = dataset.write_episode(
         dataset.episode_path(tmp_path, 3), "arena", data, {"instruction": "go to the red sphere"}, 7, True
     )
-    assert path.name == "episode_000003.hdf5" and not list(tmp_path.glob("*.tmp*"))
+    assert path.name == "episode_000003.hdf5" and not list(tmp_path.glob(".*partial*"))
     back, attrs = dataset.read_episode(path)
     np.testing.assert_array_equal(back["obs"]["rgb"], data["obs"]["rgb"])
     np.testing.assert_allclose(back["labels"]["path_waypoints"], data["labels"]["path_waypoints"])
@@ -60,7 +60,7 @@ def test_a_full_disk_loses_no_written_episode(tmp_path, monkeypatch):
     with pytest.raises(dataset.DatasetError, match="disk full"):
         dataset.write_episode(dataset.episode_path(tmp_path, 1), "arena", fake_episode(), {}, 1, True)
     assert dataset.episode_files(tmp_path) == [first] and first.read_bytes() == before
-    assert not list(tmp_path.glob("*.tmp*"))
+    assert not list(tmp_path.glob(".*partial*"))
 
 
 def test_unreadable_episode_gives_a_clear_error(tmp_path):
@@ -75,7 +75,7 @@ def test_gnm_export_matches_the_recorded_poses(tmp_path):
 
     import imageio.v2 as imageio
 
-    from experts.export_gnm import export
+    from episodes.gnm import export
 
     demos = tmp_path / "demos"
     for i in range(4):

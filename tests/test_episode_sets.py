@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from evaluation import episodes
-from evaluation.episodes import EpisodeQueue
+from episodes import sets as episodes
+from rollouts.closed_loop import EpisodeQueue
 
 
 @pytest.mark.parametrize("layout_name", ["paper", "random"])
@@ -17,7 +17,7 @@ def test_episode_sets_are_deterministic_and_committed(layout_name, split, tmp_pa
     assert [e.to_dict() for e in a] == [e.to_dict() for e in b]
     written = episodes.write_episode_set("arena", layout_name, split, tmp_path)
     committed = episodes.episode_set_path("arena", layout_name, split)
-    assert committed.read_text() == written.read_text(), f"{committed} is stale: run evaluation/episodes.py"
+    assert committed.read_text() == written.read_text(), f"{committed} is stale: run tools/episode_sets.py"
     loaded = episodes.load_episode_set("arena", layout_name, split)
     assert len(loaded) == episodes.SPLITS[split][1] == len(json.loads(committed.read_text())["episodes"])
     # targets are balanced
@@ -43,7 +43,7 @@ def test_scene_episode_sets_use_their_split_and_are_committed(style, split, tmp_
 
     written = episodes.write_episode_set(style, split, split, tmp_path)
     committed = episodes.episode_set_path(style, split, split)
-    assert committed.read_text() == written.read_text(), f"{committed} is stale: run evaluation/episodes.py"
+    assert committed.read_text() == written.read_text(), f"{committed} is stale: run tools/episode_sets.py"
     loaded = episodes.load_episode_set(style, split, split)
     assert len(loaded) == episodes.SPLITS[split][1]
     assert all(split_of(seed) == split for seed, _ in loaded)  # never a training layout

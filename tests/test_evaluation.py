@@ -7,11 +7,11 @@ import json
 import pytest
 from steering import steer_to_target
 
+from episodes.sets import load_episode_set
 from evaluation import run
-from evaluation.episodes import load_episode_set
-from evaluation.metrics import summarize
 from evaluation.report import read_episodes_csv, write_report
-from evaluation.rollout import evaluate
+from rollouts.closed_loop import run_episodes as evaluate
+from rollouts.metrics import summarize
 
 
 class SteerToTarget:
@@ -70,7 +70,10 @@ def test_every_episode_is_counted_exactly_once(paper_arena, tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--policy", "expert", "--checkpoint", "nowhere/expert.zip"], "python experts/train.py --env arena"),
+        (
+            ["--policy", "expert", "--checkpoint", "nowhere/expert.zip"],
+            "python tools/train.py expert --env arena",
+        ),
         (["--policy", "oracle"], "invalid choice"),
         (["--policy", "random", "--split", "train"], "invalid choice"),
         (["--policy", "random", "--episodes", "0"], "--episodes must be >= 1"),

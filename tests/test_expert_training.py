@@ -1,4 +1,4 @@
-"""experts/train.py end to end at a small budget, in subprocesses (one simulation per process)."""
+"""tools/train.py expert end to end at a small budget, in subprocesses (one simulation per process)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from experts import expert_zip
+from experts.ppo import expert as expert_zip
+from training.checkpoint import CheckpointError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -21,7 +22,7 @@ def run(*args: str) -> str:
 
 
 def train(out: Path, timesteps: int) -> str:
-    return run("experts/train.py", "--env", "arena", "--out", str(out), "--timesteps", str(timesteps))
+    return run("tools/train.py", "expert", "--env", "arena", "--out", str(out), "--timesteps", str(timesteps))
 
 
 @pytest.fixture(scope="module")
@@ -62,9 +63,9 @@ def test_training_writes_a_checkpoint_and_resumes(trained):
 
 
 def test_bad_expert_checkpoints_are_refused(tmp_path):
-    with pytest.raises(expert_zip.ExpertCheckpointError, match="experts/train.py --env arena"):
+    with pytest.raises(CheckpointError, match="tools/train.py expert --env arena"):
         expert_zip.read_metadata(tmp_path / "none.zip", env="arena")
     corrupt = tmp_path / "expert.zip"
     corrupt.write_bytes(b"not a zip")
-    with pytest.raises(expert_zip.ExpertCheckpointError, match="not a goalnav expert checkpoint"):
+    with pytest.raises(CheckpointError, match="not a readable goalnav checkpoint"):
         expert_zip.read_metadata(corrupt)

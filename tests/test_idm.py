@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import torch
 
-from experts import dataset
+from episodes import files as dataset
 from policies.idm.config import IDMConfig
 from policies.idm.label import label
 from policies.idm.processing import chain, relative_motion, trajectory_errors
-from policies.idm.train import train
+from policies.idm.recipe import train_idm
 from policies.pignav import PigNavConfig
 from policies.pignav.processing import load_demos, mix, sample_batch
 
@@ -71,7 +71,7 @@ def test_idm_learns_on_a_tiny_dataset(tmp_path):
     write_moving_demos(tmp_path / "demos", 24)
     config = IDMConfig(gap=4, image_size=16, channels=[16, 32], head_hidden=64, steps=600, batch_size=32,
                        heldout=0.25)  # fmt: skip
-    report = train(config, [tmp_path / "demos"], tmp_path / "idm")
+    report = train_idm(config, [tmp_path / "demos"], tmp_path / "idm", progress=False)
     # measured: 0.58x the baseline's action error and drift 0.57; an IDM shown frame t twice gets 1.2x and 1.0
     assert report["episodes"] == 6 and report["action_mae"] < 0.7 * report["mean_motion_baseline_action_mae"]
     assert report["trajectory_drift"] < 0.8 * report["mean_motion_baseline_trajectory_drift"]
@@ -83,7 +83,7 @@ def tiny_idm(tmp_path_factory):
     root = tmp_path_factory.mktemp("idm")
     write_moving_demos(root / "demos", 6)
     config = IDMConfig(gap=4, image_size=16, channels=[8], head_hidden=16, steps=5, heldout=0.2)
-    train(config, [root / "demos"], root / "idm")
+    train_idm(config, [root / "demos"], root / "idm", progress=False)
     return root
 
 
@@ -146,12 +146,12 @@ def test_pretraining_mix_draws_the_asked_share(tmp_path):
 
 
 def test_a_trained_idm_is_measured_on_other_episodes(tiny_idm, tmp_path):
-    from policies.idm.train import main
+    from evaluation.open_loop import main
 
     write_moving_demos(tmp_path / "other" / "demos", 3)
-    assert main(["--out", str(tiny_idm / "idm"), "--evaluate", str(tmp_path / "other" / "demos")]) == 0
+    assert main(["--checkpoint", str(tiny_idm / "idm"), "--demos", str(tmp_path / "other" / "demos")]) == 0
     report = json.loads((tiny_idm / "idm" / "accuracy_other.json").read_text())
     assert report["episodes"] == 3 and "mean_motion_baseline_action_mae" in report
     assert (tiny_idm / "idm" / "trajectories_other.png").exists()
-    with pytest.raises(SystemExit):  # neither --demos nor --evaluate
-        main(["--out", str(tiny_idm / "idm")])
+    with pytest.raises(SystemExit):  # no such checkpoint
+        main(["--checkpoint", str(tmp_path / "none.pt"), "--demos", str(tmp_path / "other" / "demos")])

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from evaluation.metrics import EpisodeRecord, soft_spl, spl, steps_ratio, summarize
+from rollouts.metrics import EpisodeRecord, soft_spl, spl, steps_ratio, summarize
 
 
 def path_length(points):

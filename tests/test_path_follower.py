@@ -3,7 +3,7 @@
 import torch
 
 from envs.scenes.scene_env_cfg import STATE_DIM, STATE_WAYPOINTS
-from experts.path_follower import follow_path
+from experts.planner import follow_path
 
 
 def state_with_waypoints(points) -> torch.Tensor:

@@ -13,11 +13,12 @@ import pytest
 from steering import steer_to_target
 
 from envs.viz import VIZ_CHOICES, VizUnavailable, visualizer_cfgs
+from episodes.sets import load_episode_set
 from evaluation import run
-from evaluation.episodes import load_episode_set
-from evaluation.replay import recorded_episode, replay
 from evaluation.report import write_report, write_video
-from evaluation.rollout import evaluate
+from evaluation.run import recorded_episode
+from rollouts.closed_loop import run_episodes as evaluate
+from rollouts.replay import replay
 
 REPO = Path(__file__).resolve().parents[1]
 

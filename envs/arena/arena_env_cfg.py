@@ -9,13 +9,12 @@ from isaaclab.sensors import CameraCfg
 from isaaclab.sim.spawners.materials import RigidBodyMaterialBaseCfg
 from isaaclab.utils import configclass
 
+from envs.arena.layout import ARENA_SIZE, SPHERE_RADIUS  # noqa: F401  (re-exported)
 from envs.common.goal_env_cfg import GoalNavEnvCfg
 from envs.common.robot import ASSETS_DIR, DIFF_DRIVE_CFG
 
-ARENA_SIZE = 3.0  # [m] inner side of the square arena
 WALL_THICKNESS = 0.05  # [m]
 WALL_HEIGHT = 0.25  # [m]
-SPHERE_RADIUS = 0.1  # [m], as written by assets/make_assets.py
 STATE_DIM = 19  # see ArenaEnv._privileged_state
 
 

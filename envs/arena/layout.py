@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+ARENA_SIZE = 3.0  # [m] inner side of the square arena
+SPHERE_RADIUS = 0.1  # [m], as written by assets/make_assets.py
 COLORS = ("red", "green", "blue", "yellow", "magenta")
 LAYOUTS = ("paper", "random", "mixed")  # mixed: paper or random, even odds per episode
 INSTRUCTION_STYLES = ("color", "spatial")

@@ -181,7 +181,16 @@ class GoalNavEnv(DirectRLEnv):
         self.scene.write_data_to_sim()
         self.sim.forward()
 
-    # -- queries and commands used by the hooks above, by experts, evaluation and tests
+    # -- queries and commands used by the hooks above, by experts, rollouts and tests
+
+    def set_episode_source(self, source) -> None:
+        """Where the next episodes come from: a callable env_id -> (episode id, episode), or None when the
+        set is used up; None (the default) samples them."""
+        self.episode_source = source
+
+    def observe(self) -> dict:
+        """The observations now (renders the cameras), e.g. after `place_robot` outside a step."""
+        return self._get_observations()
 
     def place_robot(
         self, env_ids: torch.Tensor, xy: torch.Tensor, yaw: torch.Tensor, sync: bool = True

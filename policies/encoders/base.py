@@ -72,6 +72,28 @@ def resolve_encoder_name(name: str, weights: Path | None = None) -> str:
         return "pixels"
 
 
+WEIGHT_FILES = (
+    "open_clip_model.safetensors",
+    "open_clip_pytorch_model.safetensors",
+    "open_clip_pytorch_model.bin",
+    "model.safetensors",
+)
+
+
+def check_weights_folder(folder: Path) -> Path:
+    """An open_clip model folder: open_clip_config.json and a weights file, or EncoderWeightsMissing."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise EncoderWeightsMissing(f"--encoder-weights {folder} is not a folder")
+    if not (folder / "open_clip_config.json").is_file():
+        raise EncoderWeightsMissing(
+            f"{folder} has no open_clip_config.json; it is not an open_clip model folder"
+        )
+    if not any((folder / name).is_file() for name in WEIGHT_FILES):
+        raise EncoderWeightsMissing(f"{folder} holds no weights ({' or '.join(WEIGHT_FILES)})")
+    return folder
+
+
 def find_in_hf_cache(name: str) -> Path:
     """The cached snapshot folder of an encoder's Hugging Face repo; never downloads."""
     from huggingface_hub import constants, snapshot_download

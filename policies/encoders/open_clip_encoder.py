@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from policies.encoders.base import EncoderWeightsMissing
+from policies.encoders.base import EncoderWeightsMissing, check_weights_folder
 
 
 class OpenClipEncoder:
@@ -16,13 +16,14 @@ class OpenClipEncoder:
     def __init__(self, name: str, folder: Path, device: str = "cpu", batch_size: int = 64):
         import open_clip
 
-        folder = Path(folder)
-        if not (folder / "open_clip_config.json").is_file():
-            raise EncoderWeightsMissing(
-                f"{folder} has no open_clip_config.json; it is not an open_clip model"
-            )
+        folder = check_weights_folder(folder)
         self.name, self.folder, self.device, self.batch_size = name, folder, device, batch_size
-        self.model = open_clip.create_model(f"local-dir:{folder}", device=device, require_pretrained=True)
+        try:
+            self.model = open_clip.create_model(f"local-dir:{folder}", device=device, require_pretrained=True)
+        except Exception as err:  # noqa: BLE001 - open_clip and torch raise many kinds for bad weights
+            raise EncoderWeightsMissing(
+                f"{folder} could not be loaded as an open_clip model ({type(err).__name__}: {err})"
+            ) from None
         self.model.eval().requires_grad_(False)
         # SigLIP's own tokenizer, padded to the model's context length as in training
         self.tokenizer = open_clip.get_tokenizer(f"local-dir:{folder}")

@@ -1,6 +1,5 @@
-"""Pseudo-label action-free frame sequences with the IDM and write them as a goalnav dataset.
-
-    python policies/idm/label.py SOURCE [SOURCE ...] --idm runs/idm --out data/pseudo/NAME
+"""Pseudo-label action-free frame sequences with the IDM and write them as a goalnav dataset
+(`python tools/label.py SOURCE ... --idm RUN --out DIR`).
 
 A SOURCE is a video file (mp4, webm, avi, mov, gif), a folder of numbered frames (png, jpg), a folder
 of such folders or videos, or a goalnav dataset folder whose episodes are read as frames only (their
@@ -13,7 +12,6 @@ Unreadable files are skipped with a warning.
 from __future__ import annotations
 
 import re
-import sys
 import warnings
 from pathlib import Path
 
@@ -21,13 +19,10 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from envs.cli import ArgumentParser
-from experts import dataset
-from policies.checkpoint import CheckpointError
+from episodes import files as dataset
 from policies.idm.config import IDMConfig
-from policies.idm.model import IDMNet
-from policies.idm.processing import chain
-from policies.idm.train import load_idm, predict_pairs
+from policies.idm.model import IDMNet, load_idm
+from policies.idm.processing import chain, predict_pairs
 
 VIDEO_SUFFIXES = {".mp4", ".webm", ".avi", ".mov", ".mkv", ".gif"}
 FRAME_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp"}
@@ -124,7 +119,8 @@ def label(sources: list[Path], idm: Path, out_dir: Path, env: str = "video", cli
     """Write pseudo-labelled episodes to `out_dir` (appending); returns counts of what was kept and dropped."""
     model, config = load_idm(idm)
     out_dir.mkdir(parents=True, exist_ok=True)
-    index = dataset.check_dataset_env(out_dir, env)
+    dataset.check_dataset_env(out_dir, env)
+    index = dataset.next_index(out_dir)
     counts = {"sequences": 0, "clips": 0, "written": 0, "unsure": 0, "static": 0, "short": 0, "unreadable": 0}
     sequences = [s for source in sources for s in find_sequences(Path(source))]
     for sequence in tqdm(sequences, desc="labelling", unit="seq"):
@@ -154,33 +150,3 @@ def label(sources: list[Path], idm: Path, out_dir: Path, env: str = "video", cli
             )
             index, counts["written"] = index + 1, counts["written"] + 1
     return counts
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sources", type=Path, nargs="+")
-    parser.add_argument("--idm", type=Path, default=Path("runs/idm"), help="IDM run directory or idm.pt")
-    parser.add_argument("--out", type=Path, required=True, help="dataset directory to write (appends)")
-    parser.add_argument("--env", default="video", help="env name recorded in the dataset")
-    parser.add_argument(
-        "--clip-length", type=int, default=0, help="split sequences into clips of N frames (0: whole)"
-    )
-    parser.add_argument("--max-std", type=float, default=1.0,
-                        help="drop clips whose mean predicted motion std is above this, in units of the spread of "
-                             "the IDM's training motions (1: no surer than always guessing their mean)")  # fmt: skip
-    parser.add_argument(
-        "--min-path", type=float, default=0.2, help="[m] drop clips whose labelled path is shorter"
-    )
-    parser.add_argument("--frame-size", type=int, default=64, help="frames are resized to this square size")
-    args = parser.parse_args(argv)
-    try:
-        counts = label(args.sources, args.idm, args.out, args.env, args.clip_length, args.max_std, args.min_path,
-                       args.frame_size)  # fmt: skip
-    except (CheckpointError, dataset.DatasetError) as err:
-        parser.error(str(err))
-    print(", ".join(f"{k} {v}" for k, v in counts.items()) + f"; wrote to {args.out}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -6,11 +6,17 @@ Targets are standardised with the training data's statistics, kept as buffers in
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 from torch import nn
 
 from policies.idm.config import IDMConfig
-from policies.pignav.model import mlp
+from policies.layers import mlp
+from training.checkpoint import read_checkpoint
+
+KIND = "idm"
+CHECKPOINT = "idm.pt"
 
 OUTPUTS = 5  # x, y, yaw of t+k in the frame of t, left and right wheel commands at t
 
@@ -46,3 +52,13 @@ class IDMNet(nn.Module):
 
     def physical(self, mean: torch.Tensor) -> torch.Tensor:
         return mean * self.target_std + self.target_mean
+
+
+def load_idm(path: Path) -> tuple[IDMNet, IDMConfig]:
+    """A trained IDM from its run directory or idm.pt."""
+    path = Path(path)
+    ckpt = read_checkpoint(path / CHECKPOINT if path.is_dir() else path, KIND)
+    config = IDMConfig.from_dict(ckpt["config"])
+    model = IDMNet(config)
+    model.load_state_dict(ckpt["state_dict"])
+    return model, config

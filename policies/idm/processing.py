@@ -10,7 +10,10 @@ import numpy as np
 import torch
 
 from envs.common.kinematics import to_robot_frame
-from experts.dataset import read_episode
+from episodes.files import read_episode
+from policies.idm.config import IDMConfig
+from policies.idm.model import IDMNet
+from policies.images import to_model_images
 
 
 def relative_motion(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -74,3 +77,20 @@ def trajectory_errors(predicted: np.ndarray, truth: np.ndarray) -> dict:
     length = np.linalg.norm(np.diff(truth[:, :2], axis=0), axis=-1).sum()
     return {"ate_m": float(error.mean()), "final_error_m": float(error[-1]), "path_length_m": float(length),
             "drift": float(error[-1] / max(length, 1e-6))}  # fmt: skip
+
+
+@torch.no_grad()
+def predict_pairs(
+    model: IDMNet, config: IDMConfig, frames: torch.Tensor, first: np.ndarray, batch: int = 256
+):
+    """Physical (motion, action) means, and standard deviations in units of the training data's spread,
+    for pairs (first, first + gap)."""
+    model.eval()
+    means, stds = [], []
+    for chunk in torch.as_tensor(first).split(batch):
+        a = to_model_images(frames[chunk], config.image_size)
+        b = to_model_images(frames[chunk + config.gap], config.image_size)
+        mean, log_var = model(a, b)
+        means.append(model.physical(mean))
+        stds.append((0.5 * log_var).exp())
+    return torch.cat(means).numpy(), torch.cat(stds).numpy()

@@ -3,9 +3,11 @@ stages and the waypoint controller. `late_fusion` is the same config with fusion
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from policies.config import DictConfig
+from training.config import DictConfig
 
 # timm ViT sizes: (width, depth, heads)
 VIT_SIZES = {"tiny": (192, 12, 3), "small": (384, 12, 6), "base": (768, 12, 12)}
@@ -52,8 +54,9 @@ class PigNavConfig(DictConfig):
     )  # pseudo-labelled (IDM) datasets mixed into pretraining
     pseudo_ratio: float = 0.5  # share of each pretraining batch drawn from them
     fraction: float = 1.0  # of the target env's demonstrations used to fine-tune (0: zero-shot)
-    demos: int = 160  # demonstrations per env
-    val_every: int = 500  # closed-loop validation every k optimiser steps; the best success is kept
+    demo_episodes: int = 160  # demonstrations per env
+    val_every: int | None = 500  # validation every k optimiser steps (None: 3 per stage); the best is kept
+    val_episodes: int = 20  # closed-loop validation episodes
     goal_augment: bool = True  # colour jitter and shifts on goal images
     negative_goals: float = 0.1  # share of samples with another episode's goal (distance head: far)
     # controller
@@ -96,8 +99,84 @@ PROFILES = {
         "batch_size": 256,
         "pretrain_steps": 50000,
         "finetune_steps": 20000,
-        "demos": 1000,
+        "demo_episodes": 1000,
         "val_every": 5000,
         "mae_steps": 20000,
     },  # fmt: skip
 }
+
+
+def add_args(parser: argparse.ArgumentParser) -> None:
+    """PIG-Nav's (and late fusion's) own flags."""
+    group = parser.add_argument_group("pignav and late_fusion")
+    group.add_argument("--size", choices=sorted(VIT_SIZES), default=None, help="ViT size (default tiny)")
+    group.add_argument("--depth", type=int, default=None,
+                       help="ViT blocks (default: 4 at --profile quick, all of the size's at paper)")  # fmt: skip
+    group.add_argument("--image-size", type=int, default=None, help="model input resolution in px")
+    group.add_argument("--patch-size", type=int, default=None)
+    group.add_argument("--init", choices=INITS, default=None, help="encoder initialisation (default mae-sim)")
+    group.add_argument(
+        "--mae-weights", type=Path, default=None, help="timm MAE ViT-B/16 safetensors (mae-imagenet)"
+    )
+    group.add_argument("--pretrain-envs", nargs="*", default=None, metavar="ENV",
+                       help="scene styles mixed for pretraining (default: none)")  # fmt: skip
+    group.add_argument("--pseudo", nargs="*", default=None, metavar="DIR",
+                       help="pseudo-labelled datasets (tools/label.py) mixed into pretraining")  # fmt: skip
+    group.add_argument("--pseudo-ratio", type=float, default=None,
+                       help="share of each pretraining batch drawn from --pseudo (default 0.5)")  # fmt: skip
+    group.add_argument("--pretrained", type=Path, default=None,
+                       help="start from this checkpoint (e.g. another run's pretrain.pt) instead of pretraining")  # fmt: skip
+    group.add_argument("--fraction", type=float, default=None,
+                       help="share of the target env's demonstrations to fine-tune on (0: zero-shot; default 1)")  # fmt: skip
+    group.add_argument("--pretrain-steps", type=int, default=None)
+    group.add_argument("--finetune-steps", type=int, default=None)
+    group.add_argument("--batch-size", type=int, default=None)
+    group.add_argument(
+        "--val-episodes", type=int, default=None, help="closed-loop validation episodes (default 20)"
+    )
+    for head in ("goal", "distance", "path"):
+        group.add_argument(
+            f"--no-{head}-head", action="store_true", help=f"switch the {head} head off (ablation)"
+        )
+
+
+def config_from_args(args: argparse.Namespace) -> PigNavConfig:
+    config = PigNavConfig.from_dict({**PigNavConfig().to_dict(), **PROFILES[args.profile]})
+    config.fusion = FUSIONS[0] if args.command == "pignav" else FUSIONS[1]
+    flags = {"size": args.size, "depth": args.depth, "image_size": args.image_size, "patch_size": args.patch_size,
+             "init": args.init, "pretrain_envs": args.pretrain_envs, "pseudo_dirs": args.pseudo,
+             "pseudo_ratio": args.pseudo_ratio, "fraction": args.fraction, "pretrain_steps": args.pretrain_steps,
+             "finetune_steps": args.finetune_steps, "batch_size": args.batch_size, "context": args.context,
+             "demo_episodes": args.demo_episodes, "val_every": args.val_every, "val_episodes": args.val_episodes}  # fmt: skip
+    for key, value in flags.items():
+        if value is not None:
+            setattr(config, key, [str(v) for v in value] if key == "pseudo_dirs" else value)
+    for head in ("goal", "distance", "path"):
+        if getattr(args, f"no_{head}_head"):
+            setattr(config, f"{head}_weight", 0.0)
+    return config
+
+
+def check_config(config: PigNavConfig, env: str) -> str | None:
+    """What is wrong with these settings, or None."""
+    if not 0 <= config.fraction <= 1:
+        return f"--fraction must be in [0, 1], got {config.fraction}"
+    if config.fraction == 0 and not config.pretrain_envs:
+        return "--fraction 0 (zero-shot) needs --pretrain-envs or --pretrained"
+    if env in config.pretrain_envs and config.fraction == 0:
+        return f"zero-shot on {env} cannot pretrain on {env}; leave it out of --pretrain-envs"
+    if config.pseudo_dirs and not config.pretrain_envs:
+        return "--pseudo data is mixed into pretraining: add --pretrain-envs"
+    if not 0 < config.pseudo_ratio < 1:
+        return f"--pseudo-ratio must be in (0, 1), got {config.pseudo_ratio}"
+    if config.image_size < 1 or config.patch_size < 1 or config.image_size % config.patch_size:
+        return f"--image-size {config.image_size} must be a positive multiple of --patch-size {config.patch_size}"
+    if config.depth is not None and config.depth < 1:
+        return f"--depth must be >= 1, got {config.depth}"
+    if config.context < 0 or config.val_episodes < 1 or config.batch_size < 1:
+        return "--context must be >= 0, --val-episodes and --batch-size >= 1"
+    if config.pretrain_steps < 1 or config.finetune_steps < 1:
+        return "--pretrain-steps and --finetune-steps must be >= 1"
+    if config.init == "mae-imagenet" and (config.size, config.patch_size) != ("base", 16):
+        return "--init mae-imagenet is a ViT-B/16: use --size base --patch-size 16"
+    return None

@@ -3,15 +3,17 @@ with a light decoder) on rendered frames, or timm's ImageNet MAE ViT-B/16 from l
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 from timm.layers import resample_abs_pos_embed
 from torch import nn
-from tqdm import tqdm
 
+from policies.images import to_model_images
 from policies.pignav.model import LayerNorm, ViTEncoder, blocks
-from policies.pignav.processing import to_model_images
+from training.config import DictConfig
+from training.trainer import Stage
 
 MAE_IMAGENET = "timm/vit_base_patch16_224.mae"
 
@@ -122,21 +124,72 @@ def init_from_mae_imagenet(encoder: ViTEncoder, path: Path | None = None) -> Non
         raise ValueError(f"the MAE weights lack {', '.join(missing[:5])}: is it a timm ViT checkpoint?")
 
 
-def pretrain_mae(encoder: ViTEncoder, frames, steps: int, batch_size: int, mask_ratio: float,
-                 lr: float = 1.5e-4, seed: int = 0, progress: bool = True) -> list[float]:  # fmt: skip
-    """Train `encoder` as an MAE on uint8 frames (N, H, W, 3); returns the loss of each step."""
-    generator = torch.Generator().manual_seed(seed)
-    mae = MAE(encoder, mask_ratio=mask_ratio)
-    optimizer = torch.optim.AdamW(mae.parameters(), lr=lr, betas=(0.9, 0.95), weight_decay=0.05)
-    size = encoder.patch_embed.img_size[0]
-    losses = []
-    mae.train()
-    for _ in tqdm(range(steps), desc="MAE pretraining", unit="step", disable=not progress):
-        batch = frames[torch.randint(len(frames), (batch_size,), generator=generator)]
-        loss, _, _ = mae(to_model_images(batch, size))
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-    mae.eval()
-    return losses
+@dataclass
+class MAEConfig(DictConfig):
+    """MAE-sim: our MAE on rendered frames, for a ViT of the PIG-Nav config's shape."""
+
+    size: str = "tiny"
+    depth: int | None = 4
+    image_size: int = 64
+    patch_size: int = 16
+    steps: int = 1000
+    batch_size: int = 32
+    mask_ratio: float = 0.75
+    lr: float = 1.5e-4
+    weight_decay: float = 0.05
+    sources: list[str] = field(default_factory=list)  # the datasets whose frames it learns from
+
+    @classmethod
+    def for_model(cls, config, sources: list[str]) -> MAEConfig:
+        return cls(size=config.size, depth=config.depth, image_size=config.image_size, patch_size=config.patch_size,
+                   steps=config.mae_steps, batch_size=config.batch_size, mask_ratio=config.mae_mask_ratio,
+                   sources=list(sources))  # fmt: skip
+
+    def tag(self) -> str:
+        """A folder name for this setting (the MAE is trained once per setting and kept)."""
+        names = "+".join(
+            Path(s).parent.name if Path(s).name == "demos" else Path(s).name for s in self.sources
+        )
+        return (f"vit-{self.size}-d{self.depth or 'full'}-{self.image_size}px-p{self.patch_size}-"
+                f"{self.steps}-{names}")  # fmt: skip
+
+
+class MAERecipe:
+    """MAE-sim for the trainer: one stage of masked reconstruction on uint8 frames (N, H, W, 3)."""
+
+    kind = "mae"
+    checkpoint_name = "mae.pt"
+
+    def __init__(self, config: MAEConfig, frames: torch.Tensor):
+        self.config, self.frames = config, frames
+        self.env = "+".join(config.sources)
+
+    def build_model(self) -> MAE:
+        c = self.config
+        return MAE(ViTEncoder(c.size, c.image_size, c.patch_size, c.depth), mask_ratio=c.mask_ratio)
+
+    def stages(self) -> list[Stage]:
+        return [Stage("mae", lambda: self.frames, self.config.steps)]
+
+    def prepare(self, model, data) -> str:
+        return "random"
+
+    def batches(self, frames: torch.Tensor, generator: torch.Generator):
+        while True:
+            batch = frames[torch.randint(len(frames), (self.config.batch_size,), generator=generator)]
+            yield to_model_images(batch, self.config.image_size)
+
+    def loss(self, model: MAE, images: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {"total": model(images)[0]}
+
+    def learning_rate(self, step: int, total: int) -> float:
+        return self.config.lr
+
+    def checkpoint_metadata(self, stage, data) -> dict:
+        return {"frames": len(data)}
+
+
+def encoder_weights(mae_checkpoint: dict) -> dict:
+    """The ViT encoder's weights inside an MAE checkpoint."""
+    prefix = "encoder."
+    return {k[len(prefix) :]: v for k, v in mae_checkpoint["state_dict"].items() if k.startswith(prefix)}

@@ -16,6 +16,7 @@ from timm.layers import PatchEmbed, trunc_normal_
 from timm.models.vision_transformer import Block
 from torch import nn
 
+from policies.layers import mlp
 from policies.pignav.config import VIT_SIZES, PigNavConfig
 
 LayerNorm = partial(nn.LayerNorm, eps=1e-6)
@@ -58,12 +59,6 @@ def _init_weights(module: nn.Module) -> None:
         trunc_normal_(module.weight, std=0.02)
         if module.bias is not None:
             nn.init.zeros_(module.bias)
-
-
-def mlp(dim: int, hidden: int, out: int) -> nn.Sequential:
-    return nn.Sequential(
-        nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, hidden), nn.GELU(), nn.Linear(hidden, out)
-    )
 
 
 class Heads(nn.Module):

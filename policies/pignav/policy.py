@@ -3,16 +3,13 @@ controller -> wheel commands."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import torch
 
-from policies.checkpoint import load_checkpoint
+from control.controller import steer_to
 from policies.context import ContextBuffer
-from policies.controller import steer_to
+from policies.images import to_model_images
 from policies.pignav.config import PigNavConfig
 from policies.pignav.model import PigNavNet
-from policies.pignav.processing import to_model_images
 
 
 class PigNavPolicy:
@@ -27,8 +24,8 @@ class PigNavPolicy:
             self.context = ContextBuffer(num_envs, config.context + 1, pixels, device)
 
     @classmethod
-    def load(cls, checkpoint: Path, kind: str, env: str, num_envs: int, device: str = "cpu") -> PigNavPolicy:
-        ckpt = load_checkpoint(checkpoint, kind, env)
+    def from_checkpoint(cls, ckpt: dict, num_envs: int, device: str = "cpu") -> PigNavPolicy:
+        """The policy from a checkpoint dict (`training.read_checkpoint`)."""
         config = PigNavConfig.from_dict(ckpt["config"])
         model = PigNavNet(config)
         model.load_state_dict(ckpt["state_dict"])

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import torch
 
-from policies.checkpoint import load_checkpoint
 from policies.context import ContextBuffer
 from policies.encoders import FrozenEncoder, joint_embedding, make_encoder
 from policies.siglip_bc.config import SiglipBCConfig
@@ -16,7 +15,7 @@ KIND = "siglip_bc"
 
 
 def build_model(config: SiglipBCConfig, dim: int) -> BCMLP:
-    return BCMLP(dim * config.context, config.hidden, config.dropout)
+    return BCMLP(dim * (config.context + 1), config.hidden, config.dropout)
 
 
 class SiglipBCPolicy:
@@ -28,13 +27,13 @@ class SiglipBCPolicy:
                  device: str = "cpu"):  # fmt: skip
         self.model, self.encoder, self.config, self.device = model.to(device).eval(), encoder, config, device
         self.encoder_name = encoder.name
-        self.context = ContextBuffer(num_envs, config.context, encoder.dim, device)
+        self.context = ContextBuffer(num_envs, config.context + 1, encoder.dim, device)
         self._texts: dict[str, torch.Tensor] = {}
 
     @classmethod
-    def load(cls, checkpoint: Path, env: str, num_envs: int, device: str = "cpu",
-             encoder_weights: Path | None = None) -> SiglipBCPolicy:  # fmt: skip
-        ckpt = load_checkpoint(checkpoint, KIND, env)
+    def from_checkpoint(cls, ckpt: dict, num_envs: int, device: str = "cpu",
+                        encoder_weights: Path | None = None) -> SiglipBCPolicy:  # fmt: skip
+        """The policy from a checkpoint dict (`training.read_checkpoint`)."""
         config = SiglipBCConfig.from_dict(ckpt["config"])
         encoder = make_encoder(ckpt["encoder"], device, encoder_weights)
         model = build_model(config, encoder.dim)

@@ -1,0 +1,101 @@
+"""Fixed, seeded episode sets per env, layout and split, committed under ``assets/episodes/``.
+
+Every policy is judged on the same episodes. Arena: targets are balanced, episode i aims at sphere
+i mod 5. Scenes: every episode has its own layout from the split's seeds (test layouts are never
+trained on), and a start and goal 2 to 8 m apart along the shortest path.
+(Re)write them with ``python tools/episode_sets.py --env ENV``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from envs.arena import layout
+from envs.arena.layout import ARENA_SIZE
+from envs.registry import SCENES, env_spec
+from envs.scenes import STYLES, SceneEpisode, generate, sample_episode, seeds
+from storage import atomic_write_text, repo_root
+
+EPISODES_DIR = repo_root() / "assets" / "episodes"
+SPLITS = {"val": (1_000, 50), "test": (2_000, 100)}  # split -> (seed, number of episodes)
+
+
+class EpisodeSetError(ValueError):
+    """An episode set that is missing or damaged; the message names the file and how to rewrite it."""
+
+
+def episode_set_path(env: str, layout_name: str, split: str, out_dir: Path | None = None) -> Path:
+    """Arena: <layout>_<split>.json. Scenes, whose layout is the split of layout seeds: <split>.json."""
+    return (
+        (out_dir or EPISODES_DIR)
+        / env
+        / (f"{split}.json" if env in SCENES else f"{layout_name}_{split}.json")
+    )
+
+
+def make_episode_set(env: str, layout_name: str, split: str) -> list:
+    """Arena: layout.Episode objects. Scenes: (layout seed, SceneEpisode) pairs."""
+    seed, count = SPLITS[split]
+    env_spec(env)
+    if env in SCENES:
+        if layout_name != split:
+            raise ValueError(
+                f"{env} episodes of the {split} split come from {split} layouts, not {layout_name!r}"
+            )
+        rng = np.random.default_rng([seed, STYLES.index(env)])
+        return [(s, sample_episode(generate(env, s), rng)) for s in seeds(split, count)]
+    rng = np.random.default_rng([seed, layout.LAYOUTS.index(layout_name)])
+    n = len(layout.COLORS)
+    return [layout.sample_episode(rng, layout_name, ARENA_SIZE, target=i % n) for i in range(count)]
+
+
+def to_dict(env: str, episode) -> dict:
+    return {"layout_seed": int(episode[0]), **episode[1].to_dict()} if env in SCENES else episode.to_dict()
+
+
+def from_dict(env: str, d: dict):
+    return (
+        (int(d["layout_seed"]), SceneEpisode.from_dict(d)) if env in SCENES else layout.Episode.from_dict(d)
+    )
+
+
+def write_episode_json(path: Path, header: dict, env: str, episodes: list) -> Path:
+    """One episode per line keeps diffs readable."""
+    lines = [json.dumps(to_dict(env, e)) for e in episodes]
+    return atomic_write_text(
+        path, json.dumps(header)[:-1] + ', "episodes": [\n' + ",\n".join(lines) + "\n]}\n"
+    )
+
+
+def write_episode_set(env: str, layout_name: str, split: str, out_dir: Path | None = None) -> Path:
+    header = {"env": env, "layout": layout_name, "split": split, "seed": SPLITS[split][0]}
+    path = episode_set_path(env, layout_name, split, out_dir)
+    return write_episode_json(path, header, env, make_episode_set(env, layout_name, split))
+
+
+def read_episode_json(path: Path, env: str) -> tuple[dict, list]:
+    """(header, episodes) of an episode-set file, checked: a damaged file is an EpisodeSetError."""
+    rewrite = f"rewrite it with: python tools/episode_sets.py --env {env}"
+    if not path.exists():
+        raise EpisodeSetError(f"no episode set {path}; {rewrite}")
+    try:
+        data = json.loads(path.read_text())
+        episodes = [from_dict(env, d) for d in data["episodes"]]
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise EpisodeSetError(f"{path} is not valid JSON ({err}); {rewrite}") from None
+    except (KeyError, IndexError, TypeError, ValueError) as err:
+        raise EpisodeSetError(
+            f"{path} has a malformed episode ({type(err).__name__}: {err}); {rewrite}"
+        ) from None
+    if not episodes:
+        raise EpisodeSetError(f"{path} holds no episodes; {rewrite}")
+    if data.get("env") not in (None, env):
+        raise EpisodeSetError(f"{path} holds episodes for env {data['env']!r}, not {env!r}; {rewrite}")
+    return data, episodes
+
+
+def load_episode_set(env: str, layout_name: str, split: str) -> list:
+    return read_episode_json(episode_set_path(env, layout_name, split), env)[1]

@@ -1,0 +1,70 @@
+"""Open-loop errors of a trained model on recorded episodes, beside a baseline that always predicts the
+mean target of the model's own training data; the kind the checkpoint records decides what is measured.
+
+    python evaluation/open_loop.py --checkpoint runs/halls/pignav/pretrain.pt --demos data/halls/demos
+    python evaluation/open_loop.py --checkpoint runs/idm --demos data/maze/demos
+
+PIG-Nav and late fusion: waypoint and distance errors per frame (`--out FILE` writes the report as JSON).
+The IDM: action and motion errors per frame pair and chained over each trajectory; writes
+accuracy_<demos>.json and trajectories_<demos>.png beside the checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from episodes.files import DatasetError
+from storage import atomic_write_text
+from tools.cli import make_parser, parse
+from training.checkpoint import CheckpointError, read_checkpoint
+
+KINDS = ("pignav", "late_fusion", "idm")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = make_parser(__doc__)
+    parser.add_argument(
+        "--checkpoint", type=Path, required=True, help="a checkpoint file or an IDM run folder"
+    )
+    parser.add_argument(
+        "--demos", type=Path, nargs="+", required=True, metavar="DIR", help="folders of recorded episodes"
+    )
+    parser.add_argument(
+        "--demo-episodes", type=int, default=40, help="episodes of each folder to use (default 40)"
+    )
+    parser.add_argument("--out", type=Path, default=None, help="also write the report here (JSON)")
+    args = parse(parser, argv)
+    if args.demo_episodes < 1:
+        parser.error(f"--demo-episodes must be >= 1, got {args.demo_episodes}")
+    path = args.checkpoint / "idm.pt" if args.checkpoint.is_dir() else args.checkpoint
+    try:
+        ckpt = read_checkpoint(path, KINDS)
+        if ckpt["kind"] == "idm":
+            from policies.idm.accuracy import evaluate_on
+
+            report, written = evaluate_on(path.parent, args.demos, args.demo_episodes)
+        else:
+            from policies.pignav import PigNavPolicy
+            from policies.pignav.open_loop import open_loop_errors
+            from policies.pignav.processing import load_demos
+
+            policy = PigNavPolicy.from_checkpoint(ckpt, num_envs=1)
+            data = load_demos(args.demos, policy.config, args.demo_episodes)
+            report, written = (
+                {"checkpoint": str(path), **open_loop_errors(policy.model, policy.config, data)},
+                None,
+            )
+    except (CheckpointError, DatasetError, FileNotFoundError) as err:
+        parser.error(str(err))
+    print(json.dumps(report, indent=2))
+    for target in (args.out, written):
+        if target is not None:
+            atomic_write_text(target, json.dumps(report, indent=2) + "\n")
+            print(f"wrote {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

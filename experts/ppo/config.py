@@ -1,0 +1,36 @@
+"""PPO settings: the task's SB3 YAML (its ``sb3_cfg_entry_point``) plus a training-budget profile."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import gymnasium as gym
+import yaml
+
+from envs.registry import ENVS
+
+# Budgets: `quick` finishes in minutes on a 2-core CPU; `paper` is for a GPU server with many envs.
+PROFILES = {
+    "quick": {"timesteps_scale": 1.0},
+    "paper": {"timesteps_scale": 10.0, "n_steps": 32, "n_epochs": 5},
+}
+
+
+def read_sb3_yaml(env: str) -> dict:
+    module, name = gym.spec(ENVS[env].gym_id).kwargs["sb3_cfg_entry_point"].split(":")
+    return yaml.safe_load((Path(importlib.import_module(module).__file__).parent / name).read_text())
+
+
+def load_ppo_cfg(env: str, profile: str, num_envs: int, device: str) -> tuple[dict, int]:
+    """(keyword arguments for ``PPO(...)``, total env steps) for an env and profile."""
+    from isaaclab_rl.sb3 import process_sb3_cfg
+
+    cfg = read_sb3_yaml(env)
+    settings = dict(PROFILES[profile])
+    total = int(float(cfg.pop("n_timesteps")) * settings.pop("timesteps_scale"))
+    cfg.update(settings)
+    cfg["device"] = "cpu" if device == "cpu" else device  # the SB3 policy follows the simulation
+    # keep a whole number of minibatches per rollout
+    cfg["batch_size"] = min(cfg["batch_size"], cfg["n_steps"] * num_envs)
+    return process_sb3_cfg(cfg, num_envs), total

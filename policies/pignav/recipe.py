@@ -1,0 +1,97 @@
+"""PIG-Nav (and late fusion) for the trainer: [MAE-sim on the training frames] -> pretraining on a mix
+of scene styles -> fine-tuning on the target env with a fraction of its demonstrations, which starts
+from the pretraining's best checkpoint."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+
+from policies.pignav.config import PigNavConfig
+from policies.pignav.mae import MAEConfig, MAERecipe, encoder_weights, init_from_mae_imagenet
+from policies.pignav.model import PigNavNet
+from policies.pignav.policy import PigNavPolicy
+from policies.pignav.processing import DemoSet, compute_losses, load_demos, mix, sample_batch
+from training.checkpoint import read_checkpoint
+from training.trainer import Stage, Trainer, learning_rate
+
+
+def stage_variant(config: PigNavConfig, stage: str) -> str:
+    """The table label of a stage's checkpoint: the pretraining stage's is zero-shot."""
+    return config.variant() if stage == "finetune" else replace(config, fraction=0.0).variant()
+
+
+class PigNavRecipe:
+    checkpoint_name = "policy.pt"
+
+    def __init__(self, config: PigNavConfig, env: str, demo_dirs: dict[str, Path], mae_dir: Path,
+                 pretrained: Path | None = None, mae_weights: Path | None = None, seed: int = 0):  # fmt: skip
+        """`demo_dirs`: env -> its demonstrations; `mae_dir`: where MAE-sim encoders are kept (runs/mae-sim)."""
+        self.config, self.env, self.kind = config, env, config.kind
+        self.demo_dirs, self.mae_dir = demo_dirs, Path(mae_dir)
+        self.pretrained, self.mae_weights, self.seed = pretrained, mae_weights, seed
+
+    def build_model(self) -> PigNavNet:
+        return PigNavNet(self.config)
+
+    def as_policy(self, model: PigNavNet, num_envs: int) -> PigNavPolicy:
+        return PigNavPolicy(model, self.config, num_envs, "cpu")
+
+    def stages(self) -> list[Stage]:
+        c, stages = self.config, []
+        if c.pretrain_envs and self.pretrained is None:
+            stages.append(Stage("pretrain", self.pretraining_data, c.pretrain_steps))
+        if c.fraction > 0:
+
+            def load() -> DemoSet:
+                return load_demos([self.demo_dirs[self.env]], c, c.demo_episodes, c.fraction)
+
+            stages.append(Stage("finetune", load, c.finetune_steps, start_from_best=bool(stages)))
+        return stages
+
+    def pretraining_data(self) -> DemoSet:
+        c = self.config
+        data = load_demos([self.demo_dirs[e] for e in c.pretrain_envs], c, c.demo_episodes)
+        if c.pseudo_dirs:
+            pseudo = load_demos([Path(d) for d in c.pseudo_dirs], c, None)
+            print(f"mixing in {pseudo.episodes} pseudo-labelled episodes ({len(pseudo)} steps), "
+                  f"{c.pseudo_ratio:.0%} of each batch")  # fmt: skip
+            data = mix(data, pseudo, c.pseudo_ratio)
+        return data
+
+    def prepare(self, model: PigNavNet, data: DemoSet) -> str:
+        """A fresh model: a pretrained checkpoint's weights, or the target statistics of this data and the
+        chosen encoder initialisation."""
+        if self.pretrained is not None:
+            model.load_state_dict(read_checkpoint(self.pretrained, self.kind)["state_dict"])
+            return f"checkpoint {self.pretrained}"
+        model.heads.set_target_stats(data.targets)  # the heads predict standardised targets
+        if self.config.init == "mae-imagenet":
+            init_from_mae_imagenet(model.encoder, self.mae_weights)
+            return "mae-imagenet"
+        if self.config.init == "mae-sim":
+            mae = MAEConfig.for_model(self.config, data.sources)
+            path = Trainer(self.mae_dir / mae.tag(), MAERecipe(mae, data.frames), seed=self.seed).fit()
+            model.encoder.load_state_dict(encoder_weights(read_checkpoint(path, "mae")))
+            return f"mae-sim {path}"
+        return "scratch"
+
+    def batches(self, data: DemoSet, generator: torch.Generator) -> Iterator[dict]:
+        while True:
+            yield sample_batch(data, self.config, generator)
+
+    def loss(self, model: PigNavNet, batch: dict) -> dict[str, torch.Tensor]:
+        out = model(batch["obs"], batch["goal"], batch.get("context"))
+        return compute_losses(out, batch, self.config, {name: model.heads.std(name) for name in out})
+
+    def learning_rate(self, step: int, total: int) -> float:
+        return learning_rate(step, total, self.config.lr)
+
+    def checkpoint_metadata(self, stage: Stage, data: DemoSet) -> dict:
+        fraction = self.config.fraction if stage.name == "finetune" else 1.0
+        return {"variant": stage_variant(self.config, stage.name),
+                "data": {"stage": stage.name, "sources": data.sources, "fraction": fraction,
+                         "episodes": data.episodes, "steps": len(data)}}  # fmt: skip

@@ -1,0 +1,94 @@
+"""Closed-loop rollouts on a fixed episode set: all envs step together, envs whose episode ends take
+the next one, and each episode is counted once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from rollouts.frames import video_frame
+from rollouts.metrics import EpisodeRecord
+
+
+class EpisodeQueue:
+    """Hands out each episode of a set once, in order; None when the set is used up."""
+
+    def __init__(self, episodes: list):
+        self.episodes = episodes
+        self.next_index = 0
+
+    def __call__(self, env_id: int) -> tuple[int, object] | None:
+        if self.next_index >= len(self.episodes):
+            return None
+        self.next_index += 1
+        return self.next_index - 1, self.episodes[self.next_index - 1]
+
+
+@dataclass
+class RolloutResult:
+    records: list[EpisodeRecord] = field(default_factory=list)
+    trajectories: dict[int, np.ndarray] = field(default_factory=dict)  # episode id -> (T, 3) poses
+    frames: list[np.ndarray] = field(default_factory=list)  # video frames of env 0
+    interrupted: bool = False
+
+
+def run_episodes(
+    env, policy, episodes: list, seed: int = 0, video_episodes: int = 0, progress: bool = True
+) -> RolloutResult:
+    """Run `policy` on every episode of the set. Ctrl-C stops early and returns what was collected."""
+    unwrapped = env.unwrapped
+    queue = EpisodeQueue(episodes)
+    unwrapped.set_episode_source(queue)
+    result = RolloutResult()
+    try:
+        obs, _ = env.reset(seed=seed)
+        policy.reset(torch.arange(unwrapped.num_envs))
+        trajectories = [[pose] for pose in unwrapped.robot_pose().cpu().numpy()]
+        meta = [(unwrapped.episode_label(i), unwrapped.instructions[i]) for i in range(unwrapped.num_envs)]
+        video_left = video_episodes
+        bar = tqdm(total=len(episodes), desc="episodes", unit="ep", disable=not progress)
+        while len(result.records) < len(episodes):
+            if video_left > 0:
+                result.frames.append(video_frame(obs, unwrapped, trajectories[0]))
+            actions = policy.act({**obs, "instruction": list(unwrapped.instructions)})
+            obs, _, _, _, extras = env.step(actions)
+            poses = unwrapped.robot_pose().cpu().numpy()
+            ended = extras.get("episode")
+            ended_envs = set()
+            if ended is not None:
+                ended_envs = set(ended["env_ids"].tolist())
+                for j, env_id in enumerate(ended["env_ids"].tolist()):
+                    episode_id = int(ended["episode_id"][j])
+                    trajectories[env_id].append(ended["final_pose"][j].cpu().numpy())
+                    if episode_id >= 0:
+                        target, text = meta[env_id]
+                        result.records.append(
+                            EpisodeRecord.from_outcome(
+                                episode_id, target, text,
+                                ended["success"][j].item(), ended["timed_out"][j].item(), ended["steps"][j].item(),
+                                ended["path_length"][j].item(), ended["start_distance"][j].item(),
+                                ended["final_distance"][j].item(), ended["collisions"][j].item(),
+                                unwrapped.cfg.success_radius,
+                            )
+                        )  # fmt: skip
+                        result.trajectories[episode_id] = np.array(trajectories[env_id])
+                        bar.update(1)
+                        bar.set_postfix(success=f"{np.mean([r.success for r in result.records]):.2f}")
+                    if env_id == 0 and video_left > 0:
+                        video_left -= 1
+                    trajectories[env_id] = [poses[env_id]]
+                    meta[env_id] = (unwrapped.episode_label(env_id), unwrapped.instructions[env_id])
+                policy.reset(ended["env_ids"])
+            for env_id in range(unwrapped.num_envs):
+                if env_id not in ended_envs:
+                    trajectories[env_id].append(poses[env_id])
+        bar.close()
+    except KeyboardInterrupt:
+        result.interrupted = True
+    finally:
+        unwrapped.set_episode_source(None)
+    result.records.sort(key=lambda r: r.episode_id)
+    return result

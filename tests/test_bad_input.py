@@ -1,0 +1,153 @@
+"""Every command refuses bad input with one line on stderr and exit code 2, before any simulation or
+subprocess starts (a simulation start would take seconds and print Isaac Lab's banner; none of these
+do). A traceback would surface here as an exception instead of SystemExit."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from fakes import fake_episode
+
+from control import unicycle
+from episodes import files as dataset
+from evaluation import compare, open_loop, run
+from storage import FolderLock
+from tools import collect, drive, export_gnm, label, train
+from training.checkpoint import FORMAT
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def bad(tmp_path_factory) -> dict[str, Path]:
+    """Damaged and misleading inputs of every kind."""
+    root = tmp_path_factory.mktemp("bad")
+    corrupt = root / "corrupt_demos"
+    corrupt.mkdir()
+    dataset.write_episode(dataset.episode_path(corrupt, 0), "halls", fake_episode(), {}, 0, True)
+    (corrupt / "episode_000001.hdf5").write_bytes(b"\x89HDF\r\n truncated")
+    rooms = root / "rooms_demos"
+    rooms.mkdir()
+    dataset.write_episode(dataset.episode_path(rooms, 0), "rooms", fake_episode(), {}, 0, True)
+    expert = root / "expert.zip"  # intact metadata, no model inside
+    meta = {"format": FORMAT, "kind": "expert", "env": "arena", "action_transform": unicycle.NAME}
+    with zipfile.ZipFile(expert, "w") as archive:
+        archive.writestr("goalnav.json", json.dumps(meta))
+    not_a_checkpoint = root / "policy.pt"
+    not_a_checkpoint.write_bytes(b"\x80\x02 not a torch file")
+    empty = root / "empty"
+    empty.mkdir()
+    locked = root / "locked"
+    locked.mkdir()
+    return {"corrupt": corrupt, "rooms": rooms, "expert": expert, "pt": not_a_checkpoint, "empty": empty,
+            "locked": locked, "missing": root / "missing"}  # fmt: skip
+
+
+CASES = [
+    # (command, arguments with {placeholders} from `bad`, what the one line must say)
+    (train, [], "the following arguments are required: KIND"),
+    (train, ["expert", "--timesteps", "0"], "--timesteps must be >= 1"),
+    (train, ["expert", "--env", "bogus"], "unknown env 'bogus'"),
+    (train, ["expert", "--profile", "gpu"], "invalid choice: 'gpu'"),
+    (train, ["pignav", "--env", "rooms", "--num-envs", "-3"], "--num-envs must be >= 1"),
+    (train, ["pignav", "--env", "halls", "--dagger", "3"], "unrecognized arguments: --dagger 3"),
+    (train, ["siglip_bc", "--context", "-1"], "--context must be >= 0"),
+    (train, ["siglip_bc", "--val-every", "0"], "--val-every must be >= 1"),
+    (train, ["siglip_bc", "--expert", "{expert}", "--encoder", "pixels"], "is damaged"),
+    (
+        train,
+        ["siglip_bc", "--encoder", "tiny-siglip", "--encoder-weights", "{empty}"],
+        "open_clip_config.json",
+    ),
+    (train, ["siglip_bc", "--encoder", "sigclip"], "unknown encoder 'sigclip'"),
+    (train, ["pignav", "--env", "halls", "--demos", "{corrupt}"], "episode_000001.hdf5 is damaged"),
+    (
+        train,
+        ["pignav", "--env", "halls", "--demos", "{rooms}"],
+        "holds a dataset for env 'rooms', not 'halls'",
+    ),
+    (train, ["pignav", "--env", "halls", "--pretrained", "{pt}"], "not a readable goalnav checkpoint"),
+    (train, ["pignav", "--env", "halls", "--fraction", "2"], "--fraction must be in [0, 1]"),
+    (train, ["late_fusion", "--env", "halls", "--pretrain-envs", "mars"], "unknown --pretrain-envs mars"),
+    (train, ["idm"], "--demos is required"),
+    (train, ["idm", "--demos", "{corrupt}"], "episode_000001.hdf5 is damaged"),
+    (train, ["idm", "--demos", "{empty}", "--heldout", "1.5"], "--heldout in (0, 1)"),
+    (train, ["pignav", "--root", "{missing}"], "is not a folder"),
+    (collect, ["--env", "bogus"], "unknown env 'bogus'"),
+    (collect, ["--episodes", "0"], "--episodes must be >= 1"),
+    (collect, ["--checkpoint", "{expert}"], "is damaged"),
+    (collect, ["--checkpoint", "{pt}"], "not a readable goalnav checkpoint"),
+    (collect, ["--env", "arena", "--expert", "planner"], "the planner expert is for the image-goal scenes"),
+    (collect, ["--env", "halls", "--out", "{corrupt}"], "episode_000001.hdf5 is damaged"),
+    (collect, ["--env", "rooms", "--action-noise", "3"], "--action-noise must be in [0, 1]"),
+    (collect, ["--env", "rooms", "--out", "{locked}"], "is in use"),
+    (collect, ["--summary", "{missing}"], "no episodes in"),
+    (
+        run,
+        ["--policy", "pignav", "--env", "halls", "--checkpoint", "{pt}"],
+        "not a readable goalnav checkpoint",
+    ),
+    (run, ["--policy", "expert", "--checkpoint", "{expert}"], "is damaged"),
+    (run, ["--policy", "random", "--episodes", "-1"], "--episodes must be >= 1"),
+    (
+        run,
+        ["--policy", "planner", "--env", "arena"],
+        "the planner follows shortest paths in the image-goal scenes",
+    ),
+    (run, ["--policy", "random", "--out", "{locked}"], "is in use"),
+    (run, ["--replay", "{empty}"], "no evaluation results to replay"),
+    (run, ["--policy", "random", "--viz-port", "x"], "invalid int value"),
+    (open_loop, ["--checkpoint", "{missing}", "--demos", "{rooms}"], "no checkpoint at"),
+    (open_loop, ["--checkpoint", "{pt}", "--demos", "{rooms}"], "not a readable goalnav checkpoint"),
+    (label, ["{rooms}", "--idm", "{missing}", "--out", "{empty}"], "no checkpoint at"),
+    (label, ["{rooms}", "--out", "{empty}", "--clip-length", "-1"], "--clip-length must be >= 0"),
+    (export_gnm, ["{missing}", "--out", "{empty}"], "no episodes in"),
+    (compare, ["{missing}"], "no such results directory"),
+    (drive, ["--steps", "0"], "--steps must be >= 1"),
+]
+
+
+@pytest.mark.parametrize(("command", "args", "message"), CASES, ids=lambda c: getattr(c, "__name__", None))
+def test_bad_input_is_one_line_and_exit_2(command, args, message, bad, capsys):
+    argv = [a.format(**{k: str(v) for k, v in bad.items()}) for a in args]
+    with FolderLock(bad["locked"]):  # another run holds this folder
+        with pytest.raises(SystemExit) as exit_info:
+            command.main(argv)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exit_info.value.code == 2, err
+    assert len(err) == 1 and message in err[0], err
+
+
+def test_episode_sets_that_are_damaged_are_refused_before_the_simulation(tmp_path, monkeypatch, capsys):
+    import episodes.sets
+
+    good = episodes.sets.episode_set_path("arena", "paper", "test").read_text()
+    monkeypatch.setattr(episodes.sets, "EPISODES_DIR", tmp_path)
+    target = tmp_path / "arena" / "paper_test.json"
+    target.parent.mkdir()
+    for text, message in [
+        (good[: len(good) // 2], "is not valid JSON"),  # truncated
+        (good.replace('"target"', '"tagret"'), "has a malformed episode"),
+        ('{"env": "arena", "episodes": []}', "holds no episodes"),
+    ]:
+        target.write_text(text)
+        with pytest.raises(SystemExit) as exit_info:
+            run.main(["--policy", "random", "--env", "arena"])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert exit_info.value.code == 2 and len(err) == 1 and message in err[0], err
+
+
+def test_a_script_prints_no_traceback_from_any_folder(tmp_path):
+    """Run by path from another folder: one line, exit 2, and no Python traceback."""
+    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "train.py"), "pignav", "--env", "bogus"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    lines = [x for x in proc.stderr.strip().splitlines() if not x.startswith("Warp CUDA warning")]  # no GPU here
+    assert lines == [
+        "train.py pignav: error: unknown env 'bogus'; choose one of: arena, rooms, maze, halls"
+    ]

@@ -1,0 +1,274 @@
+"""Train a model: the PPO expert, SigLIP-BC, PIG-Nav, its late-fusion baseline or the IDM.
+
+    python tools/train.py expert --env arena [--profile quick|paper] [--timesteps N]
+    python tools/train.py siglip_bc --env arena [--encoder auto] [--dagger N] [--context K]
+    python tools/train.py pignav --env halls --pretrain-envs rooms maze --fraction 0.125
+    python tools/train.py late_fusion --env halls --pretrain-envs rooms maze
+    python tools/train.py idm --demos data/rooms/demos [--out runs/idm]
+
+Each writes one run folder (default runs/<env>/<kind>/; the IDM's runs/idm/), resumes from it when run
+again, and first collects the demonstrations it needs (tools/collect.py, in its own process: one
+simulation per process). `python tools/train.py KIND --help` lists a kind's flags.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from envs.registry import ENVS, EnvConfigError, eval_layout, launch
+from episodes import files as dataset
+from episodes.sets import EpisodeSetError, load_episode_set
+from storage import FolderInUse, FolderLock, data_dir, repo_root, runs_dir, workspace_root
+from tools.cli import (
+    ArgumentParser,
+    add_demo_args,
+    add_env_args,
+    add_root,
+    add_run_args,
+    add_student_args,
+    check_counts,
+    check_env,
+    env_cfg_from_args,
+    parse,
+)
+from training.checkpoint import CheckpointError
+
+KINDS = {
+    "expert": "the privileged PPO expert (state only, cameras off)",
+    "siglip_bc": "behaviour cloning on frozen SigLIP embeddings (the study)",
+    "pignav": "PIG-Nav: early fusion of observation and goal image in one ViT",
+    "late_fusion": "the ViNT-style late-fusion baseline of PIG-Nav",
+    "idm": "the inverse dynamics model that pseudo-labels action-free videos",
+}
+
+
+def build_parser() -> tuple[ArgumentParser, dict[str, ArgumentParser]]:
+    """The command's parser and one sub-parser per kind, each with only that kind's flags."""
+    parser = ArgumentParser(description=__doc__.strip().splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="KIND", parser_class=ArgumentParser)
+    subs = {}
+    for kind, text in KINDS.items():
+        p = subs[kind] = sub.add_parser(kind, help=text, description=f"Train {text}.")
+        add_root(p)
+        if kind == "idm":
+            add_demo_args(p, many=True, default="required")
+            p.add_argument("--out", type=Path, default=None, help="run folder (default: runs/idm)")
+            p.add_argument(
+                "--fresh", action="store_true", help="start over instead of resuming what --out holds"
+            )
+            p.add_argument("--val-every", type=int, default=None, help="validate every N optimiser steps")
+            p.add_argument("--seed", type=int, default=0)
+            from policies.idm.config import add_args
+        else:
+            add_env_args(p, num_envs=64 if kind == "expert" else 50)
+            add_run_args(p, f"run folder (default: runs/<env>/{kind})")
+            if kind == "expert":
+                p.add_argument(
+                    "--timesteps", type=int, default=None, help="env steps (default: the profile's)"
+                )
+                continue
+            add_demo_args(p)
+            add_student_args(p)
+            if kind == "siglip_bc":
+                from policies.siglip_bc.config import add_args
+            else:
+                from policies.pignav.config import add_args
+        add_args(p)
+    return parser, subs
+
+
+def ensure_demos(env: str, episodes: int, demos_dir: Path, expert: Path | None = None) -> None:
+    """Collect demonstrations in a subprocess (one simulation per process) if too few exist."""
+    if len(dataset.episode_files(demos_dir)) >= episodes:
+        return
+    command = [sys.executable, str(repo_root() / "tools" / "collect.py"), "--env", env, "--episodes", str(episodes),
+               "--out", str(demos_dir)]  # fmt: skip
+    if expert is not None:
+        command += ["--checkpoint", str(expert)]
+    print("collecting demonstrations: " + " ".join(command))
+    subprocess.run(command, check=True)
+
+
+def check_demos(parser, env: str, demos_dir: Path) -> None:
+    """A demonstrations folder that exists must hold readable episodes of this env."""
+    try:
+        dataset.check_dataset_env(demos_dir, env)
+        dataset.check_readable(demos_dir)
+    except dataset.DatasetError as err:
+        parser.error(str(err))
+
+
+def validation_episodes(parser, args, count: int | None = None) -> list:
+    try:
+        args.layout = eval_layout(args.env, "val", args.layout)
+        return load_episode_set(args.env, args.layout, "val")[:count]
+    except (EnvConfigError, EpisodeSetError) as err:
+        parser.error(str(err))
+
+
+# -- one function per kind: check everything, collect what is missing, then launch and train
+
+
+def train_expert(parser, args) -> int:
+    from experts.ppo.train import train_ppo
+
+    check_counts(parser, args, "timesteps")
+    run_dir = args.out or runs_dir(args.env, "expert")
+    args.layout = args.layout or ENVS[args.env].train_layout
+    # no cameras while training; final observations are needed to bootstrap truncated episodes
+    cfg = env_cfg_from_args(parser, args, cameras=False, compute_final_obs=True)
+    with FolderLock(run_dir), launch(args.env, cfg) as env:
+        train_ppo(env, args.env, run_dir, args.profile, args.timesteps, args.seed, args.fresh)
+    return 0
+
+
+def train_siglip_bc(parser, args) -> int:
+    from experts.ppo.expert import Expert, load_model
+    from policies.encoders import EncoderWeightsMissing, make_encoder, resolve_encoder_name
+    from policies.encoders.cache import build_cache
+    from policies.siglip_bc.config import config_from_args
+    from policies.siglip_bc.recipe import Dagger, SiglipBCRecipe
+    from training.trainer import Trainer, Validation
+    from training.validation import closed_loop
+
+    config = config_from_args(args)
+    if config.problem():
+        parser.error(config.problem())
+    ppo = ENVS[args.env].demo_expert == "ppo"  # who makes the demonstrations and labels DAgger rollouts
+    expert = args.expert or runs_dir(args.env, "expert")
+    demos_dir = args.demos or data_dir(args.env)
+    try:
+        config.encoder = resolve_encoder_name(args.encoder, args.encoder_weights)
+        encoder = make_encoder(config.encoder, "cpu", args.encoder_weights)
+        if ppo:
+            load_model(expert, args.env)  # a damaged expert fails now, not mid-run
+    except (ValueError, EncoderWeightsMissing) as err:
+        parser.error(str(err))
+    check_demos(parser, args.env, demos_dir)
+    val_episodes = validation_episodes(parser, args)
+    cfg = env_cfg_from_args(parser, args, cameras=True)
+    ensure_demos(args.env, config.demo_episodes, demos_dir, expert if ppo else None)
+    build_cache(demos_dir, encoder)
+    run_dir = args.out or runs_dir(args.env, "siglip_bc")
+    with launch(args.env, cfg) as env:
+        if ppo:
+            labeller = Expert(expert, args.env, cfg.sim.device)
+        else:
+            from experts.planner import follow_path as labeller
+        dagger = Dagger(env, labeller, demos_dir.parent / "dagger" / run_dir.name, args.seed)
+        recipe = SiglipBCRecipe(config, args.env, encoder, demos_dir, dagger)
+        validation = Validation(closed_loop(env, recipe.as_policy, val_episodes, args.seed), config.val_every)
+        Trainer(run_dir, recipe, validation, args.seed, args.fresh).fit()
+    return 0
+
+
+def train_pignav(parser, args) -> int:
+    from policies.pignav.config import check_config, config_from_args
+    from policies.pignav.mae import MAEWeightsMissing, mae_imagenet_weights
+    from policies.pignav.recipe import PigNavRecipe
+    from training.checkpoint import read_checkpoint
+    from training.trainer import Trainer, Validation
+    from training.validation import closed_loop
+
+    config = config_from_args(args)
+    unknown = [e for e in config.pretrain_envs if e not in ENVS]
+    if unknown:
+        parser.error(f"unknown --pretrain-envs {', '.join(unknown)}; choose from {', '.join(ENVS)}")
+    if args.pretrained is not None:
+        try:
+            meta = read_checkpoint(args.pretrained, config.kind)
+        except CheckpointError as err:
+            parser.error(str(err))
+        architecture = ("fusion", "size", "depth", "image_size", "patch_size", "context", "fusion_depth",
+                        "head_hidden", "waypoints", "path_waypoints", "goal_weight", "distance_weight", "path_weight")  # fmt: skip
+        differs = [k for k in architecture if meta["config"].get(k) != getattr(config, k)]
+        if differs:
+            parser.error(
+                f"{args.pretrained} has another architecture ({', '.join(differs)}); pass the same model flags"
+            )
+        for key in (
+            "pretrain_envs",
+            "pseudo_dirs",
+            "pseudo_ratio",
+            "init",
+        ):  # what the checkpoint was made from
+            setattr(config, key, meta["config"].get(key, getattr(config, key)))
+    problem = check_config(config, args.env)
+    if problem:
+        parser.error(problem)
+    if config.init == "mae-imagenet" and args.pretrained is None:
+        try:
+            mae_imagenet_weights(args.mae_weights)
+        except MAEWeightsMissing as err:
+            parser.error(str(err))
+    demo_dirs = {e: data_dir(e) for e in {*config.pretrain_envs, args.env}}
+    demo_dirs[args.env] = args.demos or demo_dirs[args.env]
+    needed = [
+        *([] if args.pretrained else config.pretrain_envs),
+        *([args.env] if config.fraction > 0 else []),
+    ]
+    for env_name in needed:
+        check_demos(parser, env_name, demo_dirs[env_name])
+    for folder in config.pseudo_dirs:
+        if not dataset.episode_files(folder):
+            parser.error(f"--pseudo {folder} holds no episodes; write them with tools/label.py")
+    val_episodes = validation_episodes(parser, args, config.val_episodes)
+    args.num_envs = min(args.num_envs, len(val_episodes))  # more envs than episodes would idle
+    cfg = env_cfg_from_args(parser, args, cameras=True)
+    for env_name in needed:
+        expert = runs_dir(env_name, "expert") if ENVS[env_name].demo_expert == "ppo" else None
+        ensure_demos(env_name, config.demo_episodes, demo_dirs[env_name], expert)
+    mae_dir = workspace_root() / "runs" / "mae-sim"  # MAE-sim encoders, shared by every run of a setting
+    recipe = PigNavRecipe(config, args.env, demo_dirs, mae_dir, args.pretrained, args.mae_weights, args.seed)
+    with launch(args.env, cfg) as env:
+        validation = Validation(closed_loop(env, recipe.as_policy, val_episodes, args.seed), config.val_every)
+        Trainer(args.out or runs_dir(args.env, args.command), recipe, validation, args.seed, args.fresh).fit()
+    return 0
+
+
+def train_idm(parser, args) -> int:
+    from policies.idm.config import config_from_args
+    from policies.idm.recipe import train_idm as fit
+
+    config = config_from_args(args)
+    if config.problem():
+        parser.error(config.problem())
+    if not args.demos:
+        parser.error("--demos is required: the folders of demonstrations to learn from")
+    run_dir = args.out or workspace_root() / "runs" / "idm"
+    try:
+        for folder in args.demos:
+            dataset.check_readable(folder)
+        report = fit(config, args.demos, run_dir, args.seed, args.fresh, args.demo_episodes)
+    except (FileNotFoundError, dataset.DatasetError) as err:
+        parser.error(str(err))
+    print(json.dumps(report, indent=2))
+    print(f"wrote {run_dir / 'idm.pt'}, {run_dir / 'accuracy.json'}, {run_dir / 'trajectories.png'}")
+    return 0
+
+
+TRAIN = {"expert": train_expert, "siglip_bc": train_siglip_bc, "pignav": train_pignav,
+         "late_fusion": train_pignav, "idm": train_idm}  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser, subs = build_parser()
+    args = parse(parser, argv)
+    sub = subs[args.command]  # errors name the kind's command line
+    if args.command != "idm":
+        check_env(sub, args.env)
+        check_counts(sub, args, "num_envs", "demo_episodes", "val_every")
+        check_counts(sub, args, "context", minimum=0)
+    else:
+        check_counts(sub, args, "demo_episodes", "val_every")
+    try:
+        return TRAIN[args.command](sub, args)
+    except (FolderInUse, CheckpointError, dataset.DatasetError) as err:
+        sub.error(str(err))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
