@@ -147,7 +147,7 @@ def test_a_script_prints_no_traceback_from_any_folder(tmp_path):
     proc = subprocess.run([sys.executable, str(ROOT / "tools" / "train.py"), "pignav", "--env", "bogus"],
                           cwd=tmp_path, capture_output=True, text=True, timeout=300)  # fmt: skip
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    lines = [x for x in proc.stderr.strip().splitlines() if not x.startswith("Warp CUDA warning")]  # no GPU here
-    assert lines == [
-        "train.py pignav: error: unknown env 'bogus'; choose one of: arena, rooms, maze, halls"
-    ]
+    lines = [
+        x for x in proc.stderr.strip().splitlines() if not x.startswith("Warp CUDA warning")
+    ]  # no GPU here
+    assert lines == ["train.py pignav: error: unknown env 'bogus'; choose one of: arena, rooms, maze, halls"]
