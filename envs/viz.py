@@ -21,15 +21,20 @@ class VizUnavailable(RuntimeError):
     """The viewer asked for is not installed here; the message says how to get it."""
 
 
+def check_available(viz: str) -> None:
+    """Raise VizUnavailable, saying how to install it, when the viewer's package is missing."""
+    module, how = REQUIRES[viz]
+    if importlib.util.find_spec(module) is None:
+        raise VizUnavailable(f"--viz {viz} needs the {module!r} package, which is not installed: {how}")
+
+
 def visualizer_cfgs(viz: str, host: str = "127.0.0.1", port: int | None = None) -> list:
     """Isaac Lab visualizer configs for `viz` (empty for none). `port`: viser's or rerun's web port."""
     if viz not in VIZ_CHOICES:
         raise ValueError(f"unknown viewer {viz!r}; choose one of: {', '.join(VIZ_CHOICES)}")
     if viz == "none":
         return []
-    module, how = REQUIRES[viz]
-    if importlib.util.find_spec(module) is None:
-        raise VizUnavailable(f"--viz {viz} needs the {module!r} package, which is not installed: {how}")
+    check_available(viz)
     if viz == "viser":
         from isaaclab_visualizers.viser import ViserVisualizerCfg
 

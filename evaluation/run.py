@@ -1,7 +1,7 @@
 """Evaluate a policy in closed loop on a fixed episode set and write its results.
 
     python evaluation/run.py --policy expert --env arena [--split test] [--episodes N] [--video] [--viz viser]
-    python evaluation/run.py --replay results/arena/expert --episode 3 [--viz viser]
+    python evaluation/run.py --replay results/arena/expert --episode 3 [--viz viser]   # step through it
 
 Writes episodes.csv, summary.json, results.md and plots to --out (default results/<env>/<policy>).
 Ctrl-C writes the partial results collected so far.
@@ -86,7 +86,8 @@ def recorded_episode(results: Path, episode_id: int) -> tuple[dict, object, np.n
 
 
 def replay_main(parser, args) -> int:
-    """--replay DIR --episode N: the recorded poses, rendered again; in the viewer if --viz, and as a video."""
+    """--replay DIR --episode N: the recorded poses, rendered again, written as a video; with --viz viser,
+    then served in the replay viewer (evaluation/viewer.py) to step through; other viewers watch live."""
     from rollouts.replay import replay
 
     try:
@@ -94,11 +95,31 @@ def replay_main(parser, args) -> int:
     except (ReplayError, EpisodeSetError) as err:
         parser.error(str(err))
     args.env, args.layout, args.num_envs = summary["env"], summary["layout"], 1
+    stepper = args.viz == "viser"  # our own viewer after the replay, not Isaac Lab's live one during it
+    if stepper:
+        from envs.viz import check_available
+
+        try:
+            check_available("viser")
+        except VizUnavailable as err:
+            parser.error(str(err))
+        args.viz = "none"
     cfg = env_cfg_with_viz(parser, args, cameras=True)
     with launch(args.env, cfg) as env:
         frames = replay(env, episode, poses, args.episode)
     out = write_video(args.out or args.replay / f"replay_episode_{args.episode}.gif", frames)
     print(f"replayed episode {args.episode} ({len(poses)} poses) of {args.replay}; wrote {out}")
+    if stepper:
+        from evaluation.viewer import serve_replay
+
+        csv_path = args.replay / "episodes.csv"
+        records = read_episodes_csv(csv_path) if csv_path.exists() else []
+        record = next((vars(r) for r in records if r.episode_id == args.episode), None)
+        summary = {**summary, "success_radius": getattr(cfg, "success_radius", None)}
+        viewer = serve_replay(
+            frames, poses, summary, episode, args.episode, record, args.viz_host, args.viz_port
+        )
+        viewer.serve_forever()
     return 0
 
 
@@ -128,7 +149,8 @@ def build_parser():
     parser.add_argument(
         "--encoder-weights", type=Path, default=None, help="local open_clip model folder (SigLIP-BC)"
     )
-    parser.add_argument("--viz", choices=VIZ_CHOICES, default="none", help="live viewer during the rollouts")
+    parser.add_argument("--viz", choices=VIZ_CHOICES, default="none",
+                        help="live viewer during the rollouts; with --replay, viser opens the replay viewer")  # fmt: skip
     parser.add_argument("--viz-host", default="127.0.0.1",
                         help="address viser/rerun serve on (0.0.0.0 opens them to the network)")  # fmt: skip
     parser.add_argument("--viz-port", type=int, default=None, help="viser/rerun web port (default 8080/9090)")
