@@ -70,6 +70,20 @@ def test_unreadable_episode_gives_a_clear_error(tmp_path):
         dataset.read_episode(bad)
 
 
+def straight_episode(steps: int, step_m: float, seed: int = 0) -> dict:
+    """A fake episode driving along +x at `step_m` metres per frame; frame t is filled with grey level t."""
+    data = fake_episode(steps, seed)
+    data["labels"]["robot_pose"] = np.stack(
+        [np.arange(steps) * step_m, np.zeros(steps), np.full(steps, 0.1)], axis=-1
+    ).astype(np.float32)
+    data["obs"]["rgb"] = (
+        np.repeat(np.arange(steps, dtype=np.uint8)[:, None, None, None], 8, axis=1)
+        .repeat(8, axis=2)
+        .repeat(3, axis=3)
+    )
+    return data
+
+
 def test_gnm_export_matches_the_recorded_poses(tmp_path):
     import pickle
 
@@ -80,7 +94,10 @@ def test_gnm_export_matches_the_recorded_poses(tmp_path):
     demos = tmp_path / "demos"
     for i in range(4):
         dataset.write_episode(dataset.episode_path(demos, i), "arena", fake_episode(3 + i, i), {}, i, True)
-    splits = export(demos, tmp_path / "gnm", "goalnav_arena", test_fraction=0.25)
+    # every frame (30 Hz): the recorded poses and frames one for one
+    result = export(demos, tmp_path / "gnm", "goalnav_arena", test_fraction=0.25, rate_hz=30.0)
+    splits = result.splits
+    assert result.stride == 1
     assert len(splits["test"]) == 1 and len(splits["train"]) == 3
     assert set(splits["train"]) | set(splits["test"]) == {f"episode_{i:06d}" for i in range(4)}
     listed = (tmp_path / "gnm/data_splits/goalnav_arena/train/traj_names.txt").read_text().split()
@@ -95,3 +112,34 @@ def test_gnm_export_matches_the_recorded_poses(tmp_path):
         frames = sorted(folder.glob("*.jpg"), key=lambda p: int(p.stem))
         assert [p.stem for p in frames] == [str(t) for t in range(3 + i)]
         assert imageio.imread(frames[0]).shape == (8, 8, 3)
+
+
+def test_gnm_export_keeps_frames_at_the_gnm_spacing(tmp_path, capsys):
+    import pickle
+
+    import imageio.v2 as imageio
+    import yaml
+
+    from tools import export_gnm
+
+    demos, out = tmp_path / "demos", tmp_path / "gnm"
+    for i in range(3):  # 1 cm per frame: GNM's 0.25 m is every 25th frame
+        dataset.write_episode(
+            dataset.episode_path(demos, i), "arena", straight_episode(101 + i, 0.01, i), {}, i, True
+        )
+    assert export_gnm.main([str(demos), "--out", str(out), "--name", "sim"]) == 0
+    printed = capsys.readouterr().out
+    assert "every 25 frames (1.2 Hz)" in printed and "metric_waypoint_spacing: 0.25" in printed
+    config = yaml.safe_load((out / "data_config.yaml").read_text())
+    assert config == {"sim": {"metric_waypoint_spacing": 0.25}}
+    traj = pickle.loads((out / "sim/episode_000000/traj_data.pkl").read_bytes())
+    np.testing.assert_allclose(traj["position"][:, 0], [0.0, 0.25, 0.5, 0.75, 1.0], atol=1e-6)
+    frames = sorted((out / "sim/episode_000000").glob("*.jpg"), key=lambda p: int(p.stem))
+    assert len(frames) == 5
+    grey = [float(imageio.imread(f).mean()) for f in frames]
+    np.testing.assert_allclose(grey, [0, 25, 50, 75, 100], atol=2)  # the frames of the kept poses
+    # a rate instead of a spacing; a second export replaces the first and leaves no temporary folder
+    assert export_gnm.main([str(demos), "--out", str(out), "--name", "sim", "--rate", "3"]) == 0
+    assert len(list((out / "sim/episode_000000").glob("*.jpg"))) == 11  # frames 0, 10, ..., 100
+    assert yaml.safe_load((out / "data_config.yaml").read_text())["sim"]["metric_waypoint_spacing"] == 0.1
+    assert not [p for p in (out / "sim").iterdir() if p.name.startswith(".")]
