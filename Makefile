@@ -77,5 +77,11 @@ format: setup
 assets: setup
 	$(PY) assets/make_assets.py
 
+# Build the kit-less image here without an image registry and run it through compose on the CPU
+# (root, Debian; installs Docker and debootstrap if missing). See docker/README.md.
+.PHONY: docker-smoke
+docker-smoke:
+	bash docker/smoke.sh
+
 clean:
 	rm -rf .venv .pytest_cache .ruff_cache  # runs/ and results/ are kept: delete them yourself

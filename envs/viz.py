@@ -38,6 +38,8 @@ def visualizer_cfgs(viz: str, host: str = "127.0.0.1", port: int | None = None) 
     if viz == "viser":
         from isaaclab_visualizers.viser import ViserVisualizerCfg
 
+        patch_viser_viewer()
+
         return [
             ViserVisualizerCfg(bind_address=host, display_address=host, port=port or 8080, open_browser=False)
         ]
@@ -52,6 +54,29 @@ def visualizer_cfgs(viz: str, host: str = "127.0.0.1", port: int | None = None) 
     from isaaclab_visualizers.kit import KitVisualizerCfg
 
     return [KitVisualizerCfg()]
+
+
+def _to_numpy(array):
+    """A Warp array, torch tensor or array-like as a numpy array (None stays None)."""
+    import numpy as np
+
+    if array is None:
+        return None
+    if hasattr(array, "detach"):  # torch
+        return array.detach().cpu().numpy()
+    if hasattr(array, "numpy"):  # warp
+        return array.numpy()
+    return np.asarray(array)
+
+
+def patch_viser_viewer() -> None:
+    """Isaac Lab 3.0's viser visualizer calls `_to_numpy` on Newton's ViewerViser, which newton 1.6.1 lacks:
+    the first frame a browser asked for stopped the server ("Error stepping visualizer 'ViserVisualizer':
+    NewtonViewerViser object has no attribute '_to_numpy'"). Supply it where it is missing."""
+    from isaaclab_visualizers.viser.viser_visualizer import NewtonViewerViser
+
+    if not hasattr(NewtonViewerViser, "_to_numpy"):
+        NewtonViewerViser._to_numpy = staticmethod(_to_numpy)
 
 
 def apply_viz(cfg, viz: str, host: str = "127.0.0.1", port: int | None = None):

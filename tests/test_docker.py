@@ -1,4 +1,5 @@
-"""Static checks of the containers (no Docker engine needed): compose services, COPY sources, install path."""
+"""Static checks of the containers (no Docker engine needed): compose services, COPY sources, install path,
+build arguments. `make docker-smoke` (docker/smoke.sh) builds and runs the kit-less image for real."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import json
 import os
 import re
 import shlex
+import subprocess
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -16,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCKER = ROOT / "docker"
 DOCKERFILES = ["Dockerfile", "Dockerfile.isaacsim"]
 SERVICES = {"goalnav": "docker/Dockerfile", "goalnav-isaacsim": "docker/Dockerfile.isaacsim"}
+ALL_SERVICES = {**SERVICES, "goalnav-cpu": "docker/Dockerfile"}
 
 
 def instructions(text: str) -> list[tuple[str, str]]:
@@ -88,15 +92,30 @@ def test_service_reserves_an_nvidia_gpu(compose, service):
     assert any(d["driver"] == "nvidia" and "gpu" in d["capabilities"] for d in devices)
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", ALL_SERVICES)
 def test_service_mounts_project_dirs_and_caches(compose, service):
-    env = env_vars(dockerfile(Path(SERVICES[service]).name))
+    env = env_vars(dockerfile(Path(ALL_SERVICES[service]).name))
     volumes = compose["services"][service]["volumes"]
     targets = {mount_target(v) for v in volumes}
     expected = {"/app/data", "/app/runs", "/app/results", env["HF_HOME"], env["WARP_CACHE_PATH"]}
     assert expected <= targets, expected - targets
     hf_source = next(v for v in volumes if isinstance(v, str) and v.endswith(":" + env["HF_HOME"]))
     assert "${HF_HOME:-" in hf_source  # the host's Hugging Face cache, where SigLIP / MAE weights live
+
+
+def test_cpu_service_is_the_kit_less_image_without_a_gpu(compose):
+    cpu, gpu = compose["services"]["goalnav-cpu"], compose["services"]["goalnav"]
+    assert cpu["profiles"] == ["cpu"] and "deploy" not in cpu
+    assert {k: v for k, v in cpu.items() if k != "profiles"} == {
+        k: v for k, v in gpu.items() if k != "deploy"
+    }
+
+
+def test_project_mounts_follow_goalnav_workspace(compose):
+    for name in ALL_SERVICES:
+        sources = [v.rsplit(":", 1)[0] for v in compose["services"][name]["volumes"] if isinstance(v, str)]
+        for folder in ("data", "runs", "results"):
+            assert f"${{GOALNAV_WORKSPACE:-..}}/{folder}" in sources, (name, folder)
 
 
 def test_isaacsim_service_is_opt_in_and_publishes_livestream_ports(compose):
@@ -151,6 +170,48 @@ def test_image_runs_as_non_root_through_the_entrypoint(name):
     entrypoint = json.loads(next(args for keyword, args in steps if keyword == "ENTRYPOINT"))
     assert entrypoint == ["/app/docker/entrypoint.sh"]
     assert os.access(DOCKER / "entrypoint.sh", os.X_OK)
+
+
+def build_args(text: str) -> dict[str, str]:
+    """ARG name -> default."""
+    return dict((args.split("=", 1) + [""])[:2] for keyword, args in instructions(text) if keyword == "ARG")
+
+
+def test_kit_less_base_and_uv_are_build_args_defaulting_to_the_official_images():
+    text = dockerfile("Dockerfile")
+    args = build_args(text)
+    assert args["BASE_IMAGE"].startswith("nvidia/cuda:") and args["BASE_IMAGE"].endswith("-ubuntu24.04")
+    assert args["UV_IMAGE"].startswith("ghcr.io/astral-sh/uv:")
+    froms = [a for k, a in instructions(text) if k == "FROM"]
+    assert froms == ["${UV_IMAGE} AS uv", "${BASE_IMAGE}"]
+
+
+@pytest.mark.parametrize("name", DOCKERFILES)
+def test_dockerfile_needs_no_registry_for_its_frontend(name):
+    # a "# syntax=" line makes BuildKit pull a frontend image, which fails where no registry is reachable
+    assert not re.search(r"^#\s*syntax\s*=", dockerfile(name), re.MULTILINE | re.IGNORECASE)
+
+
+@pytest.mark.parametrize("name", DOCKERFILES)
+def test_dockerfile_copies_every_package_before_installing_the_project(name):
+    include = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    packages = {pattern.rstrip("*") for pattern in include["include"]}
+    copied = {src.split("/")[0] for src in copy_sources(dockerfile(name)) if src.endswith("/__init__.py")}
+    assert packages == copied, f"missing {packages - copied}, extra {copied - packages}"
+    assert packages == {p.parent.name for p in ROOT.glob("*/__init__.py")}  # every top-level package
+
+
+def test_smoke_script_builds_this_dockerfile_with_local_images_and_runs_the_cpu_service():
+    script = (DOCKER / "smoke.sh").read_text()
+    assert os.access(DOCKER / "smoke.sh", os.X_OK)
+    subprocess.run(["bash", "-n", str(DOCKER / "smoke.sh")], check=True)
+    assert "-f docker/Dockerfile" in script
+    for arg in ("BASE_IMAGE", "UV_IMAGE"):
+        assert f"--build-arg {arg}=" in script and arg in build_args(dockerfile("Dockerfile"))
+    assert "goalnav-cpu" in script and "--user 4321:4321" in script
+    assert re.search(
+        r"^docker-smoke:\n\tbash docker/smoke.sh$", (ROOT / "Makefile").read_text(), re.MULTILINE
+    )
 
 
 def test_dockerignore_keeps_local_state_out_of_the_build_context():

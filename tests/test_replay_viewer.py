@@ -103,6 +103,27 @@ def test_playback_steps_plays_pauses_and_stops_at_the_end():
         ReplayViewer(fake_frames(3), poses, episode_scene("arena", episode), port=free_port())
 
 
+def test_isaac_labs_viser_viewer_gets_the_to_numpy_newton_lacks():
+    import torch
+    import warp as wp
+
+    from envs.viz import patch_viser_viewer, visualizer_cfgs
+
+    visualizer_cfgs("viser")  # applies the patch
+    patch_viser_viewer()  # and again is harmless
+    from isaaclab_visualizers.viser.viser_visualizer import NewtonViewerViser
+
+    to_numpy = NewtonViewerViser._to_numpy
+    wp.init()
+    assert to_numpy(None) is None
+    for array in (
+        wp.array([[1.0, 2.0]], dtype=float, device="cpu"),
+        torch.tensor([[1.0, 2.0]]),
+        [[1.0, 2.0]],
+    ):
+        assert np.array_equal(to_numpy(array), [[1.0, 2.0]])
+
+
 # --- for real, in headless Chromium -----------------------------------------------------------------------
 
 
