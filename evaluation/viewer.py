@@ -79,8 +79,9 @@ def episode_scene(env: str, episode, success_radius: float | None = None) -> Epi
                 Solid("sphere", (float(x), float(y), SPHERE_RADIUS), (d, d, d), RGB[arena_layout.COLORS[k]])
             )
         goal = np.asarray(episode.sphere_xy)[episode.target]
-        return EpisodeScene(ARENA_SIZE, (215, 215, 210), solids, (float(goal[0]), float(goal[1])), None,
-                            success_radius or 0.3)  # fmt: skip
+        return EpisodeScene(
+            ARENA_SIZE, (215, 215, 210), solids, (float(goal[0]), float(goal[1])), None, success_radius or 0.3
+        )
     seed, scene_episode = episode
     scene = generate(env, int(seed))
     solids = [
@@ -89,19 +90,25 @@ def episode_scene(env: str, episode, success_radius: float | None = None) -> Epi
             (float(cx), float(cy), WALL_HEIGHT / 2),
             (float(sx), float(sy), WALL_HEIGHT),
             _rgb255(scene.palette.wall),
-        )  # fmt: skip
+        )
         for cx, cy, sx, sy in np.asarray(scene.walls)
     ]
     for mark in scene.landmarks:
         kind = mark.kind if mark.kind in LANDMARK_KINDS else "box"
         solids.append(Solid(kind, (mark.x, mark.y, mark.size / 2), (mark.size,) * 3, _rgb255(mark.color)))
     goal = scene_episode.goal_xy
-    return EpisodeScene(GRID_SHAPE[1] * CELL, _rgb255(scene.palette.floor), solids,
-                        (float(goal[0]), float(goal[1])), float(scene_episode.goal_yaw), success_radius or 0.5)  # fmt: skip
+    return EpisodeScene(
+        GRID_SHAPE[1] * CELL,
+        _rgb255(scene.palette.floor),
+        solids,
+        (float(goal[0]), float(goal[1])),
+        float(scene_episode.goal_yaw),
+        success_radius or 0.5,
+    )
 
 
 def split_frame(frame: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A replay frame (camera | goal image | map, as rollouts.frames.video_frame draws it) in its three panels."""
+    """A replay frame (camera | goal image | map, as rollouts.frames.video_frame draws them) in its panels."""
     height, width = frame.shape[:2]
     panel = (width - height) // 2  # the camera and the goal image are equally wide; the map is square
     if panel <= 0 or 2 * panel + height != width:
@@ -134,8 +141,17 @@ def _polyline(xy: np.ndarray, z: float) -> np.ndarray:
 class ReplayViewer:
     """A viser server showing one recorded episode; `set_step`, `play`, `pause` drive it from code too."""
 
-    def __init__(self, frames: list[np.ndarray], poses: np.ndarray, scene: EpisodeScene, title: str = "",
-                 info: str = "", host: str = "127.0.0.1", port: int = 8080, fps: float = 15.0):  # fmt: skip
+    def __init__(
+        self,
+        frames: list[np.ndarray],
+        poses: np.ndarray,
+        scene: EpisodeScene,
+        title: str = "",
+        info: str = "",
+        host: str = "127.0.0.1",
+        port: int = 8080,
+        fps: float = 15.0,
+    ):
         import viser
 
         if len(frames) != len(poses) or not len(poses):
@@ -157,8 +173,13 @@ class ReplayViewer:
     def _build_scene(self) -> None:
         s, scene = self.server.scene, self.scene
         s.set_up_direction("+z")
-        s.add_box("/floor", color=scene.floor_color, dimensions=(scene.extent, scene.extent, 0.01),
-                  position=(0.0, 0.0, -0.005), cast_shadow=False)  # fmt: skip
+        s.add_box(
+            "/floor",
+            color=scene.floor_color,
+            dimensions=(scene.extent, scene.extent, 0.01),
+            position=(0.0, 0.0, -0.005),
+            cast_shadow=False,
+        )
         for i, solid in enumerate(scene.solids):
             name, (sx, _, sz) = f"/scene/{solid.kind}_{i}", solid.size
             if solid.kind == "sphere":
@@ -169,26 +190,58 @@ class ReplayViewer:
                 s.add_cylinder(name, radius=radius, height=sz, color=solid.color, position=solid.position)
             else:
                 s.add_box(name, color=solid.color, dimensions=solid.size, position=solid.position)
-        s.add_line_segments("/goal/radius", _circle(scene.goal_xy, scene.success_radius), GOAL_COLOR,
-                            thickness=4, thickness_units="screen")  # fmt: skip
+        s.add_line_segments(
+            "/goal/radius",
+            _circle(scene.goal_xy, scene.success_radius),
+            GOAL_COLOR,
+            thickness=4,
+            thickness_units="screen",
+        )
         if scene.goal_yaw is not None:
             gx, gy = scene.goal_xy
-            s.add_frame("/goal/pose", axes_length=0.25, axes_radius=0.015, position=(gx, gy, 0.15),
-                        wxyz=yaw_wxyz(scene.goal_yaw))  # fmt: skip
-        s.add_line_segments("/path/recorded", _polyline(self.poses, 0.006), FULL_PATH_COLOR, thickness=2,
-                            thickness_units="screen")  # fmt: skip
+            s.add_frame(
+                "/goal/pose",
+                axes_length=0.25,
+                axes_radius=0.015,
+                position=(gx, gy, 0.15),
+                wxyz=yaw_wxyz(scene.goal_yaw),
+            )
+        s.add_line_segments(
+            "/path/recorded",
+            _polyline(self.poses, 0.006),
+            FULL_PATH_COLOR,
+            thickness=2,
+            thickness_units="screen",
+        )
         # the robot: a frame moved every step, with its base, wheels, a heading marker and the camera
         self.robot = s.add_frame("/robot", show_axes=False)
         s.add_box("/robot/base", color=ROBOT_COLOR, dimensions=ROBOT_BASE, position=(0.0, 0.0, ROBOT_HEIGHT))
         for side in (1, -1):
-            s.add_cylinder(f"/robot/wheel_{side}", radius=WHEEL_RADIUS, height=0.015, color=(40, 40, 40),
-                           position=(0.0, side * TRACK / 2, WHEEL_RADIUS), wxyz=(math.sqrt(0.5), math.sqrt(0.5), 0, 0))  # fmt: skip
-        s.add_box("/robot/nose", color=(20, 20, 20), dimensions=(0.04, 0.02, 0.02),
-                  position=(ROBOT_BASE[0] / 2 + 0.02, 0.0, ROBOT_HEIGHT))  # fmt: skip
+            s.add_cylinder(
+                f"/robot/wheel_{side}",
+                radius=WHEEL_RADIUS,
+                height=0.015,
+                color=(40, 40, 40),
+                position=(0.0, side * TRACK / 2, WHEEL_RADIUS),
+                wxyz=(math.sqrt(0.5), math.sqrt(0.5), 0, 0),
+            )
+        s.add_box(
+            "/robot/nose",
+            color=(20, 20, 20),
+            dimensions=(0.04, 0.02, 0.02),
+            position=(ROBOT_BASE[0] / 2 + 0.02, 0.0, ROBOT_HEIGHT),
+        )
         ego = split_frame(self.frames[0])[0]
-        self.frustum = s.add_camera_frustum("/robot/camera", fov=math.radians(90), aspect=ego.shape[1] / ego.shape[0],
-                                            scale=0.08, color=ROBOT_COLOR, wxyz=_CAMERA_IN_ROBOT,
-                                            position=(ROBOT_BASE[0] / 2, 0.0, CAMERA_HEIGHT), image=ego)  # fmt: skip
+        self.frustum = s.add_camera_frustum(
+            "/robot/camera",
+            fov=math.radians(90),
+            aspect=ego.shape[1] / ego.shape[0],
+            scale=0.08,
+            color=ROBOT_COLOR,
+            wxyz=_CAMERA_IN_ROBOT,
+            position=(ROBOT_BASE[0] / 2, 0.0, CAMERA_HEIGHT),
+            image=ego,
+        )
         # from behind the south wall, looking down; shifted right so the panel on the right hides less
         shift = 0.22 * scene.extent
         self.server.initial_camera.position = (shift, -0.95 * scene.extent, 0.85 * scene.extent)
@@ -230,16 +283,23 @@ class ReplayViewer:
             self.step = t
             x, y, yaw = self.poses[t]
             self.robot.position, self.robot.wxyz = (float(x), float(y), 0.0), yaw_wxyz(float(yaw))
-            self.server.scene.add_line_segments("/path/driven", _polyline(self.poses[: t + 1], 0.008), PATH_COLOR,
-                                                thickness=4, thickness_units="screen")  # fmt: skip
+            self.server.scene.add_line_segments(
+                "/path/driven",
+                _polyline(self.poses[: t + 1], 0.008),
+                PATH_COLOR,
+                thickness=4,
+                thickness_units="screen",
+            )
             self.views.image, self.frustum.image = self.frames[t], split_frame(self.frames[t])[0]
             if int(self.slider.value) != t:
                 self.slider.value = t
             if int(self.jump.value) != t:
                 self.jump.value = t
             gx, gy = self.scene.goal_xy
-            self.readout.content = (f"step **{t}** of {len(self.poses) - 1} · x {x:+.2f} m, y {y:+.2f} m, "
-                                    f"heading {math.degrees(yaw):+.0f}° · {math.hypot(gx - x, gy - y):.2f} m to the goal")  # fmt: skip
+            self.readout.content = (
+                f"step **{t}** of {len(self.poses) - 1} · x {x:+.2f} m, y {y:+.2f} m, "
+                f"heading {math.degrees(yaw):+.0f}° · {math.hypot(gx - x, gy - y):.2f} m to the goal"
+            )
             if t == len(self.poses) - 1:
                 self.pause()
             return t
@@ -278,16 +338,27 @@ class ReplayViewer:
         self.server.stop()
 
 
-def serve_replay(frames: list[np.ndarray], poses: np.ndarray, summary: dict, episode, episode_id: int,
-                 record: dict | None = None, host: str = "127.0.0.1", port: int | None = None) -> ReplayViewer:  # fmt: skip
+def serve_replay(
+    frames: list[np.ndarray],
+    poses: np.ndarray,
+    summary: dict,
+    episode,
+    episode_id: int,
+    record: dict | None = None,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+) -> ReplayViewer:
     """Open the viewer on a replayed episode and print where; call serve_forever() on the result."""
     env = summary["env"]
     scene = episode_scene(env, episode, summary.get("success_radius"))
-    title = f"{summary.get('policy', '?')} · {env} {summary.get('layout', '')} {summary.get('split', '')} · episode {episode_id}"
+    where = f"{env} {summary.get('layout', '')} {summary.get('split', '')}"
+    title = f"{summary.get('policy', '?')} · {where} · episode {episode_id}"
     info = ""
     if record:
-        info = (f"{'success' if record['success'] else 'failure'} in {record['steps']} steps · "
-                f"path {record['path_length']:.2f} m · SPL {record['spl']:.3f} · {record['collisions']} collisions")  # fmt: skip
+        info = (
+            f"{'success' if record['success'] else 'failure'} in {record['steps']} steps · "
+            f"path {record['path_length']:.2f} m · SPL {record['spl']:.3f} · {record['collisions']} collisions"
+        )
         if record.get("instruction"):
             info += f"  \n_{record['instruction']}_"
     viewer = ReplayViewer(frames, poses, scene, title=title, info=info, host=host, port=port or 8080)
