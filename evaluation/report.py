@@ -41,6 +41,7 @@ def read_episodes_csv(path: Path) -> list[EpisodeRecord]:
         "collisions": int,
         "success": lambda v: v == "True",
         "timed_out": lambda v: v == "True",
+        "tipped": lambda v: v == "True",
     }
     with Path(path).open() as f:
         rows = list(csv.DictReader(f))
@@ -75,6 +76,16 @@ def write_video(path: Path, frames: list[np.ndarray], fps: int = 30) -> Path:
     return path
 
 
+RESULT_FILES = ("episodes.csv", "summary.json", "results.md", "trajectories.npz", "trajectories.png",
+                "success_by_target.png", "video.gif", "video.mp4")  # fmt: skip
+
+
+def clear_results(out_dir: Path) -> None:
+    """Remove what an earlier evaluation wrote into `out_dir`, so a rerun leaves nothing stale beside its own."""
+    for stale in [*(out_dir / name for name in RESULT_FILES), *out_dir.glob("replay_episode_*")]:
+        stale.unlink(missing_ok=True)
+
+
 def write_report(
     out_dir: Path,
     summary: dict,
@@ -84,10 +95,12 @@ def write_report(
     fps: int = 30,
     video_format: str = "gif",
 ) -> list[Path]:
-    """Write everything for one policy on one episode set; returns the files written."""
+    """Write everything for one policy on one episode set (after clearing an earlier run's files); returns
+    the files written."""
     from evaluation.plots import plot_success_by_target, plot_trajectories
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    clear_results(out_dir)
     written = [out_dir / "episodes.csv", out_dir / "summary.json", out_dir / "results.md"]
     write_episodes_csv(written[0], result.records)
     atomic_write_text(written[1], json.dumps(summary, indent=2) + "\n")

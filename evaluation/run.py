@@ -35,9 +35,6 @@ from tools.registry import (
 )
 from training.checkpoint import CheckpointError
 
-RESULT_FILES = ("episodes.csv", "summary.json", "results.md", "trajectories.npz", "trajectories.png",
-                "success_by_target.png", "video.gif", "video.mp4")  # fmt: skip
-
 
 class ReplayError(ValueError):
     """A results folder or episode that cannot be replayed."""
@@ -224,8 +221,6 @@ def evaluate(args, cfg, checkpoint: Path | None, episodes: list, out_dir: Path) 
         **summarize(result.records),
     }
     summary.update(expert_comparison(out_dir, summary, result.records))
-    for stale in [*(out_dir / name for name in RESULT_FILES), *out_dir.glob("replay_episode_*")]:
-        stale.unlink(missing_ok=True)  # a rerun leaves nothing of an earlier one behind
     written = write_report(out_dir, summary, result, episodes, plots=not args.no_plots,
                            video_format=args.video_format)  # fmt: skip
     print(f"{args.policy} on {args.env}/{args.layout}/{args.split}: success {summary.get('success_rate', 0):.1%} over "

@@ -71,7 +71,7 @@ def run_episodes(
                                 ended["success"][j].item(), ended["timed_out"][j].item(), ended["steps"][j].item(),
                                 ended["path_length"][j].item(), ended["start_distance"][j].item(),
                                 ended["final_distance"][j].item(), ended["collisions"][j].item(),
-                                unwrapped.cfg.success_radius,
+                                unwrapped.cfg.success_radius, ended["tipped"][j].item(),
                             )
                         )  # fmt: skip
                         result.trajectories[episode_id] = np.array(trajectories[env_id])

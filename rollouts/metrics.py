@@ -42,10 +42,11 @@ class EpisodeRecord:
     collisions: int
     spl: float
     soft_spl: float
+    tipped: bool = False  # the robot tipped over, which ends the episode as a failure
 
     @classmethod
     def from_outcome(cls, episode_id, target, instruction, success, timed_out, steps, path_length,
-                     start_distance, final_distance, collisions, success_radius) -> EpisodeRecord:  # fmt: skip
+                     start_distance, final_distance, collisions, success_radius, tipped=False) -> EpisodeRecord:  # fmt: skip
         shortest = max(start_distance - success_radius, 0.0)
         return cls(
             episode_id=int(episode_id),
@@ -63,6 +64,7 @@ class EpisodeRecord:
             soft_spl=round(
                 soft_spl(float(final_distance), float(start_distance), shortest, float(path_length)), 4
             ),
+            tipped=bool(tipped),
         )
 
     @classmethod
@@ -90,6 +92,7 @@ def summarize(records: list[EpisodeRecord]) -> dict:
         "mean_final_distance": mean([r.final_distance for r in records]),
         "mean_collisions": mean([r.collisions for r in records]),
         "timeouts": sum(1 for r in records if r.timed_out),
+        "tipped": sum(1 for r in records if r.tipped),
     }
 
 

@@ -190,6 +190,20 @@ def test_reaching_the_target_ends_the_episode_with_success(fresh):
     assert (reward > fresh.cfg.rew_success / 2).all()
 
 
+def test_a_robot_that_tips_over_ends_its_episode_as_a_failure(fresh):
+    fresh.reset(seed=2)
+    root = fresh.robot.data.root_link_pose_w.torch.clone()
+    pitch = math.radians(85)  # standing on its end, nose up: its heading is undefined
+    root[1, 2] += 0.06
+    root[1, 3:7] = torch.tensor([0.0, -math.sin(pitch / 2), 0.0, math.cos(pitch / 2)])
+    fresh.robot.write_root_pose_to_sim_index(root_pose=root[1:2], env_ids=torch.tensor([1]))
+    _, _, terminated, truncated, extras = fresh.step(torch.zeros(4, 2))
+    assert terminated.tolist() == [False, True, False, False] and not truncated.any()
+    assert extras["episode"]["env_ids"].tolist() == [1]
+    assert extras["episode"]["tipped"].tolist() == [True] and not extras["episode"]["success"].any()
+    assert fresh.up_z()[1] > 0.9  # the reset stood it up again
+
+
 def test_time_limit_truncates_without_success(fresh):
     fresh.cfg.episode_length_s = 10 * fresh.step_dt
     fresh.reset(seed=1)

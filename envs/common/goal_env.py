@@ -4,6 +4,7 @@ they are (`distance_to_goal`) and when the robot touches a wall (`wall_contact`)
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -14,6 +15,7 @@ from envs.common import kinematics
 from envs.common.robot import AXLE_X, BASE_HEIGHT, CAMERA_POS, MAX_WHEEL_SPEED, WHEEL_JOINTS
 
 CAMERA_HEIGHT = BASE_HEIGHT + CAMERA_POS[2]  # [m] above the floor
+TIP_OVER_UP_Z = math.cos(math.radians(70))  # the base tilted more than 70 deg: the robot has tipped over
 
 
 class GoalNavEnv(DirectRLEnv):
@@ -45,6 +47,7 @@ class GoalNavEnv(DirectRLEnv):
         self.collisions = torch.zeros(n, dtype=torch.long, device=dev)
         self.in_contact = torch.zeros(n, dtype=torch.bool, device=dev)
         self.success = torch.zeros(n, dtype=torch.bool, device=dev)
+        self.tipped = torch.zeros(n, dtype=torch.bool, device=dev)
         self._prev_xy = torch.zeros(n, 2, device=dev)
         self._prev_distance = torch.zeros(n, device=dev)
         self._distance = torch.zeros(n, device=dev)  # to the goal, computed once per step in _get_dones
@@ -130,7 +133,10 @@ class GoalNavEnv(DirectRLEnv):
         self.in_contact = contact
         self._distance = self.distance_to_goal(pose[:, :2], self.all_envs)
         self.success = self._distance < self.cfg.success_radius
-        terminated = self.success | (self.in_contact & self.cfg.end_on_collision)
+        # A robot on its end has no heading (its forward axis is vertical): the episode ends, a failure.
+        self.tipped = self.up_z() < TIP_OVER_UP_Z
+        self.success &= ~self.tipped
+        terminated = self.success | self.tipped | (self.in_contact & self.cfg.end_on_collision)
         limit = self.max_episode_length if self.time_limit is None else self.time_limit
         time_out = self.episode_length_buf >= limit
         return terminated, time_out & ~terminated
@@ -177,6 +183,7 @@ class GoalNavEnv(DirectRLEnv):
         self.collisions[env_ids] = 0
         self.in_contact[env_ids] = False
         self.success[env_ids] = False
+        self.tipped[env_ids] = False
         self.start_distance[env_ids] = self._prev_distance[env_ids]
         self.scene.write_data_to_sim()
         self.sim.forward()
@@ -225,6 +232,11 @@ class GoalNavEnv(DirectRLEnv):
         xy = kinematics.base_to_axle(pose_w[:, :2] - self.scene.env_origins[:, :2], yaw)
         return torch.cat([xy, yaw.unsqueeze(-1)], dim=-1)
 
+    def up_z(self) -> torch.Tensor:
+        """(N,) the z component of the base's up axis: 1 upright, 0 on its side or end, -1 upside down."""
+        x, y = self.robot.data.root_link_pose_w.torch[:, 3:5].unbind(-1)
+        return 1.0 - 2.0 * (x * x + y * y)
+
     def goal_distance(self) -> torch.Tensor:
         """(N,) distance from each robot to its goal now."""
         return self.distance_to_goal(self.robot_pose()[:, :2], self.all_envs)
@@ -238,6 +250,7 @@ class GoalNavEnv(DirectRLEnv):
             "env_ids": done.clone(),
             "episode_id": torch.tensor([self.episode_id[i] for i in done.tolist()], dtype=torch.long),
             "success": self.success[done].clone(),
+            "tipped": self.tipped[done].clone(),
             "timed_out": self.reset_time_outs[done].clone(),
             "steps": self.episode_length_buf[done].clone(),
             "path_length": self.path_length[done].clone(),

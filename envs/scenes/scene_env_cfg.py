@@ -61,7 +61,8 @@ class SceneEnvCfg(GoalNavEnvCfg):
 
     episode_length_s = 60.0  # the buffer size; each episode's own limit scales with its geodesic length
     observation_space = STATE_DIM
-    scene: SceneSceneCfg = SceneSceneCfg(num_envs=16, env_spacing=SCENE_SIZE + 2.0, replicate_physics=True)
+    # every env at the same origin, as in the arena (envs/arena/arena_env_cfg.py says why)
+    scene: SceneSceneCfg = SceneSceneCfg(num_envs=16, env_spacing=0.0, replicate_physics=True)
     nconmax: int = NCONMAX
     contact_gap: float | None = CONTACT_GAP
 

@@ -1,0 +1,152 @@
+"""Nothing lost on a kill: a collection killed mid-write resumes to exactly the episodes asked for; a
+damaged newest resume point falls back to the previous one; a folder in use is refused; a rerun leaves
+nothing stale."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+from episodes import files as dataset
+from storage import FolderInUse, FolderLock
+from training import Stage, Trainer, read_checkpoint
+from training.config import DictConfig
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Runs tools/collect.py, but blocks forever just before the 3rd episode file is renamed into place:
+# its bytes are on disk under the temporary name when the test kills the process.
+BLOCK_THIRD_WRITE = """
+import os, sys, time
+rename, renames = os.replace, 0
+
+def replace(src, dst, *args, **kwargs):
+    global renames
+    if str(dst).endswith(".hdf5"):
+        renames += 1
+        if renames == 3:
+            print("WRITING", flush=True)
+            time.sleep(3600)
+    return rename(src, dst, *args, **kwargs)
+
+os.replace = replace
+from tools.collect import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def collect_args(out: Path, episodes: int) -> list[str]:
+    return ["--env", "rooms", "--episodes", str(episodes), "--num-envs", "2", "--camera-size", "16",
+            "--device", "cpu", "--out", str(out)]  # fmt: skip
+
+
+def test_a_collection_killed_mid_write_resumes_to_exactly_the_episodes_asked_for(tmp_path):
+    out = tmp_path / "demos"
+    proc = subprocess.Popen([sys.executable, "-c", BLOCK_THIRD_WRITE, *collect_args(out, 4)], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)  # fmt: skip
+    try:
+        for line in proc.stdout:
+            if line.startswith("WRITING"):
+                break
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert [p.name for p in dataset.episode_files(out)] == ["episode_000000.hdf5", "episode_000001.hdf5"]
+    assert len(list(out.glob(".episode_000002.hdf5.*"))) == 1  # the debris of the killed write
+    resumed = subprocess.run([sys.executable, str(ROOT / "tools" / "collect.py"), *collect_args(out, 4)],
+                             cwd=tmp_path, capture_output=True, text=True, timeout=900)  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "removed 1 unfinished file" in resumed.stdout
+    files = dataset.episode_files(out)
+    assert [p.name for p in files] == [f"episode_{i:06d}.hdf5" for i in range(4)]
+    assert dataset.check_readable(out) == 4 and not list(out.glob(".*"))  # no debris, no lock left behind
+    assert all(dataset.read_episode(p)[1]["success"] for p in files)
+
+
+# -- the trainer, with a model that needs no simulator
+
+
+class Line(DictConfig):
+    def to_dict(self) -> dict:
+        return {"model": "line"}
+
+
+class LineRecipe:
+    """Fit y = 2x; raise KeyboardInterrupt at `stop_at` to play a killed run."""
+
+    kind, env, checkpoint_name, config = "line", "test", "policy.pt", Line()
+
+    def __init__(self, stop_at: int | None = None):
+        self.stop_at, self.step = stop_at, 0
+
+    def build_model(self):
+        return nn.Linear(1, 1)
+
+    def stages(self):
+        return [Stage("fit", lambda: None, 6)]
+
+    def prepare(self, model, data) -> str:
+        return "zeros"
+
+    def batches(self, data, generator):
+        while True:
+            self.step += 1
+            if self.step == self.stop_at:
+                raise KeyboardInterrupt
+            x = torch.rand(8, 1, generator=generator)
+            yield x, 2 * x
+
+    def loss(self, model, batch):
+        x, y = batch
+        return {"total": ((model(x) - y) ** 2).mean()}
+
+    def learning_rate(self, step, total):
+        return 0.1
+
+    def checkpoint_metadata(self, stage, data):
+        return {}
+
+
+def test_a_damaged_resume_point_falls_back_to_the_previous_one(tmp_path, capsys):
+    run = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        Trainer(run, LineRecipe(stop_at=5), progress=False).fit()  # resume points after steps 2 and 4
+    assert read_checkpoint(run / "last.pt", "line")["state"]["step"] == 4
+    (run / "last.pt").write_bytes((run / "last.pt").read_bytes()[:100])  # a truncated file
+    path = Trainer(run, LineRecipe(), progress=False).fit()
+    out = capsys.readouterr().out
+    assert "skipped" in out and "resuming" in out and "step 2" in out
+    assert read_checkpoint(path, "line")["validation"]["step"] == 6
+    assert read_checkpoint(run / "last.pt", "line")["state"]["done"]
+
+
+def test_a_run_folder_in_use_is_refused(tmp_path):
+    with FolderLock(tmp_path / "run"), pytest.raises(FolderInUse, match="is in use by pid"):
+        Trainer(tmp_path / "run", LineRecipe(), progress=False).fit()
+    Trainer(tmp_path / "run", LineRecipe(), progress=False).fit()  # free again once the lock is gone
+
+
+def test_a_rerun_leaves_no_stale_plots(tmp_path):
+    import numpy as np
+
+    from episodes.sets import load_episode_set
+    from evaluation.report import write_report
+    from rollouts.closed_loop import RolloutResult
+    from rollouts.metrics import EpisodeRecord
+
+    episodes = load_episode_set("arena", "paper", "val")[:1]
+    record = EpisodeRecord.from_outcome(0, "red", "go", True, False, 10, 1.0, 1.2, 0.2, 0, 0.3)
+    result = RolloutResult([record], {0: np.zeros((3, 3))})
+    summary = {"policy": "p", "env": "arena", "layout": "paper", "split": "val"}
+    assert (tmp_path / "trajectories.png") in write_report(tmp_path, summary, result, episodes, plots=True)
+    (tmp_path / "replay_episode_0.gif").write_bytes(b"old")
+    write_report(tmp_path, summary, result, episodes, plots=False)
+    assert not (tmp_path / "trajectories.png").exists() and not (tmp_path / "replay_episode_0.gif").exists()
+    assert (tmp_path / "summary.json").exists()
