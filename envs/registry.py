@@ -90,12 +90,15 @@ def eval_layout(env: str, split: str, layout: str | None = None) -> str:
     layout is the split of layout seeds, so it is the split itself."""
     default = env_spec(env).eval_layout
     if default is not None:
+        if split.endswith("_graded"):
+            raise EnvConfigError(f"graded episode sets are for the image-goal scenes, not {env}")
         return layout or default
-    if layout not in (None, split):
+    layouts = split.removesuffix("_graded")  # a graded set uses the layouts of its split
+    if layout not in (None, layouts):
         raise EnvConfigError(
-            f"--env {env} evaluates on {split} layouts; drop --layout or pass --layout {split}"
+            f"--env {env} evaluates on {layouts} layouts; drop --layout or pass --layout {layouts}"
         )
-    return split
+    return layouts
 
 
 def _import_isaaclab_quietly() -> None:

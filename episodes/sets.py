@@ -2,7 +2,10 @@
 
 Every policy is judged on the same episodes. Arena: targets are balanced, episode i aims at sphere
 i mod 5. Scenes: every episode has its own layout from the split's seeds (test layouts are never
-trained on), and a start and goal 2 to 8 m apart along the shortest path.
+trained on), and a start and goal 2 to 8 m apart along the shortest path. The scenes' graded sets
+(`val_graded`, `test_graded`) hold the same number of episodes in each geodesic-distance bin (near,
+mid, far), their goal images face the way the shortest path arrives, and each episode records whether
+the goal is visible from the start (in line of sight and in the camera's field of view).
 (Re)write them with ``python tools/episode_sets.py --env ENV``.
 """
 
@@ -16,11 +19,13 @@ import numpy as np
 from envs.arena import layout
 from envs.arena.layout import ARENA_SIZE
 from envs.registry import SCENES, env_spec
-from envs.scenes import STYLES, SceneEpisode, generate, sample_episode, seeds
+from envs.scenes import STYLES, SceneEpisode, generate, goal_visible, sample_episode, seeds
 from storage import atomic_write_text, repo_root
 
 EPISODES_DIR = repo_root() / "assets" / "episodes"
 SPLITS = {"val": (1_000, 50), "test": (2_000, 100)}  # split -> (seed, number of episodes)
+BINS = {"near": (0.5, 2.5), "mid": (2.5, 5.0), "far": (5.0, 8.0)}  # geodesic distance [m] of graded sets
+GRADED = {"val_graded": (3_000, 10), "test_graded": (4_000, 30)}  # scenes: split -> (seed, episodes per bin)
 
 
 class EpisodeSetError(ValueError):
@@ -38,8 +43,12 @@ def episode_set_path(env: str, layout_name: str, split: str, out_dir: Path | Non
 
 def make_episode_set(env: str, layout_name: str, split: str) -> list:
     """Arena: layout.Episode objects. Scenes: (layout seed, SceneEpisode) pairs."""
-    seed, count = SPLITS[split]
     env_spec(env)
+    if split in GRADED:
+        if env not in SCENES:
+            raise ValueError(f"graded episode sets are for the image-goal scenes, not {env!r}")
+        return make_graded_set(env, split)
+    seed, count = SPLITS[split]
     if env in SCENES:
         if layout_name != split:
             raise ValueError(
@@ -50,6 +59,35 @@ def make_episode_set(env: str, layout_name: str, split: str) -> list:
     rng = np.random.default_rng([seed, layout.LAYOUTS.index(layout_name)])
     n = len(layout.COLORS)
     return [layout.sample_episode(rng, layout_name, ARENA_SIZE, target=i % n) for i in range(count)]
+
+
+def make_graded_set(style: str, split: str) -> list:
+    """The same number of episodes per distance bin, each with its own layout of the split's seeds."""
+    seed, per_bin = GRADED[split]
+    layout_split = split.removesuffix("_graded")
+    rng = np.random.default_rng([seed, STYLES.index(style)])
+    layout_seeds = iter(seeds(layout_split, per_bin * len(BINS)))
+    episodes = []
+    for name, (low, high) in BINS.items():
+        for _ in range(per_bin):
+            layout_seed = next(layout_seeds)
+            layout = generate(style, layout_seed)
+            episode = sample_episode(layout, rng, low, high, goal_heading="arrival")
+            episode.visible, episode.bin = goal_visible(layout, episode), name
+            episodes.append((layout_seed, episode))
+    return episodes
+
+
+def validation_split(env: str) -> str:
+    """The set validation runs on: the scenes' graded one (every distance bin), else `val`."""
+    return "val_graded" if env in SCENES else "val"
+
+
+def episode_tags(episode) -> dict:
+    """What a graded set says about an episode: its distance bin and whether the goal is visible at the start."""
+    ep = episode[1] if isinstance(episode, tuple) else episode
+    tags = {"bin": getattr(ep, "bin", None), "visible": getattr(ep, "visible", None)}
+    return {k: v for k, v in tags.items() if v is not None}
 
 
 def to_dict(env: str, episode) -> dict:
@@ -71,7 +109,7 @@ def write_episode_json(path: Path, header: dict, env: str, episodes: list) -> Pa
 
 
 def write_episode_set(env: str, layout_name: str, split: str, out_dir: Path | None = None) -> Path:
-    header = {"env": env, "layout": layout_name, "split": split, "seed": SPLITS[split][0]}
+    header = {"env": env, "layout": layout_name, "split": split, "seed": {**SPLITS, **GRADED}[split][0]}
     path = episode_set_path(env, layout_name, split, out_dir)
     return write_episode_json(path, header, env, make_episode_set(env, layout_name, split))
 

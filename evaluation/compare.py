@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from evaluation.report import markdown_table
+from evaluation.report import groups_table, markdown_table
 from storage import atomic_write_text
 from tools.cli import make_parser, parse
 
@@ -23,7 +23,7 @@ PUBLISHED = {
         {"policy": "SigLIP-BC (published)", "encoder": "SigLIP So400M", "variant": "study recipe", "success_rate": 0.74, "mean_steps_successful": 369, "steps_ratio_vs_expert": 3.2},
     ]
 }  # fmt: skip
-ORDER = ["expert", "siglip_bc", "pignav", "late_fusion", "random"]
+ORDER = ["expert", "planner", "siglip_bc", "pignav", "late_fusion", "random"]
 
 
 def collect_summaries(paths: list[Path]) -> list[dict]:
@@ -48,6 +48,9 @@ def comparison_table(summaries: list[dict], with_published: bool = True) -> str:
     if len(sets) > 1:
         lines.append("**Warning: these rows come from different episode sets and are not comparable.**\n")
     lines.append(markdown_table(summaries))
+    groups = groups_table(summaries)
+    if groups:
+        lines.append("\n" + groups)
     published = [row for env in sorted(envs) for row in PUBLISHED.get(env, [])]
     if with_published and published:
         lines.append("\nPublished, for reference (not measured here):\n\n" + markdown_table(published))

@@ -46,12 +46,15 @@ def main(argv: list[str] | None = None) -> int:
 
             report, written = evaluate_on(path.parent, args.demos, args.demo_episodes)
         else:
+            from dataclasses import replace
+
             from policies.pignav import PigNavPolicy
             from policies.pignav.open_loop import open_loop_errors
             from policies.pignav.processing import load_demos
 
             policy = PigNavPolicy.from_checkpoint(ckpt, num_envs=1)
-            data = load_demos(args.demos, policy.config, args.demo_episodes)
+            config = policy.config if args.heldout else replace(policy.config, heldout=0.0)
+            data = load_demos(args.demos, config, args.demo_episodes, heldout=args.heldout)
             report, written = (
                 {"checkpoint": str(path), **open_loop_errors(policy.model, policy.config, data)},
                 None,

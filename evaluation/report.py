@@ -64,6 +64,33 @@ def markdown_table(summaries: list[dict]) -> str:
     return "\n".join([head, rule, *rows]) + "\n"
 
 
+def groups_table(summaries: list[dict]) -> str:
+    """Success / SPL / SoftSPL by distance bin and by the goal's visibility at the start, one row per
+    summary that has them (graded sets); empty otherwise."""
+    rows = [s for s in summaries if s.get("by_bin")]
+    if not rows:
+        return ""
+    bins = list(dict.fromkeys(b for s in rows for b in s["by_bin"]))
+    seen = list(dict.fromkeys(v for s in rows for v in s.get("by_visibility", {})))
+    head = ["policy", "variant", *(f"{b} ({rows[0]['by_bin'][b]['episodes']})" for b in bins if b in rows[0]["by_bin"]),
+            *(f"goal {'visible' if v == 'yes' else 'hidden'} at start" for v in seen)]  # fmt: skip
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join(" --- " for _ in head) + "|"]
+
+    def cell(group: dict | None) -> str:
+        if not group:
+            return "-"
+        return f"{group['success_rate']:.0%} / {group['spl']:.2f} / {group['soft_spl']:.2f}"
+
+    for s in rows:
+        cells = [s.get("policy", ""), s.get("variant") or "-", *(cell(s["by_bin"].get(b)) for b in bins),
+                 *(cell(s.get("by_visibility", {}).get(v)) for v in seen)]  # fmt: skip
+        lines.append("| " + " | ".join(map(str, cells)) + " |")
+    return (
+        "Success / SPL / SoftSPL by distance bin (episodes) and by the goal's visibility at the start:\n\n"
+        + ("\n".join(lines) + "\n")
+    )
+
+
 def write_video(path: Path, frames: list[np.ndarray], fps: int = 30) -> Path:
     """The frames (camera | goal image | map) as an mp4 (H.264, through PyAV) or an animated GIF, by suffix."""
     import imageio.v3 as iio
@@ -106,7 +133,10 @@ def write_report(
     atomic_write_text(written[1], json.dumps(summary, indent=2) + "\n")
     title = f"# {summary['policy']} on {summary['env']} ({summary['layout']}, {summary['split']})\n\n"
     note = "**Interrupted: partial results.**\n\n" if summary.get("interrupted") else ""
-    atomic_write_text(written[2], title + note + markdown_table([summary]))
+    groups = groups_table([summary])
+    atomic_write_text(
+        written[2], title + note + markdown_table([summary]) + (f"\n{groups}" if groups else "")
+    )
     if result.trajectories:  # the driven poses, for --replay
         written.append(out_dir / "trajectories.npz")
         poses = {f"episode_{i}": np.asarray(t, np.float32) for i, t in result.trajectories.items()}

@@ -19,9 +19,9 @@ import numpy as np
 
 from envs.registry import EnvConfigError, eval_layout, launch
 from envs.viz import VIZ_CHOICES, VizUnavailable, apply_viz
-from episodes.sets import SPLITS, EpisodeSetError, load_episode_set
+from episodes.sets import GRADED, SPLITS, EpisodeSetError, episode_tags, load_episode_set
 from evaluation.report import read_episodes_csv, write_report, write_video
-from rollouts.metrics import steps_ratio, summarize
+from rollouts.metrics import steps_ratio, summarize, summarize_groups
 from storage import FolderInUse, FolderLock, clean_debris, repo_root, results_dir
 from tools.cli import PROFILES, add_env_args, check_counts, check_env, env_cfg_from_args, make_parser, parse
 from tools.registry import (
@@ -125,7 +125,8 @@ def build_parser():
     parser.add_argument("--policy", choices=POLICY_KINDS, default=None)
     add_env_args(parser, num_envs=16)
     parser.add_argument("--checkpoint", type=Path, default=None, help="checkpoint file or run folder")
-    parser.add_argument("--split", choices=sorted(SPLITS), default="test")
+    parser.add_argument("--split", choices=[*SPLITS, *GRADED], default="test",
+                        help="the fixed episode set; *_graded: the scenes' sets binned by distance (default: test)")  # fmt: skip
     parser.add_argument(
         "--episodes", type=int, default=None, help="evaluate only the first N episodes of the set"
     )
@@ -203,6 +204,10 @@ def evaluate(args, cfg, checkpoint: Path | None, episodes: list, out_dir: Path) 
         policy = make_policy(args.policy, args.env, checkpoint, cfg.scene.num_envs, cfg.sim.device, args.seed,
                              args.encoder_weights)  # fmt: skip
         result = run_episodes(env, policy, episodes, seed=args.seed, video_episodes=3 if args.video else 0)
+    for record in result.records:  # what the set says of each episode: distance bin, goal visible at start
+        tags = episode_tags(episodes[record.episode_id])
+        record.bin = tags.get("bin", "")
+        record.visible = {True: "yes", False: "no"}.get(tags.get("visible"), "")
     summary = {
         "policy": args.policy,
         "env": args.env,
@@ -219,6 +224,7 @@ def evaluate(args, cfg, checkpoint: Path | None, episodes: list, out_dir: Path) 
         "interrupted": result.interrupted,
         "wall_seconds": round(time.perf_counter() - start, 1),
         **summarize(result.records),
+        **summarize_groups(result.records),
     }
     summary.update(expert_comparison(out_dir, summary, result.records))
     written = write_report(out_dir, summary, result, episodes, plots=not args.no_plots,

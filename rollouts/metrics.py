@@ -43,6 +43,8 @@ class EpisodeRecord:
     spl: float
     soft_spl: float
     tipped: bool = False  # the robot tipped over, which ends the episode as a failure
+    bin: str = ""  # the distance bin of a graded episode set
+    visible: str = ""  # "yes" or "no": the goal visible from the start (graded sets)
 
     @classmethod
     def from_outcome(cls, episode_id, target, instruction, success, timed_out, steps, path_length,
@@ -94,6 +96,20 @@ def summarize(records: list[EpisodeRecord]) -> dict:
         "timeouts": sum(1 for r in records if r.timed_out),
         "tipped": sum(1 for r in records if r.tipped),
     }
+
+
+def summarize_groups(records: list[EpisodeRecord]) -> dict:
+    """Success, SPL and SoftSPL by distance bin and by the goal's visibility at the start (graded sets)."""
+    groups = {}
+    for key, name in (("bin", "by_bin"), ("visible", "by_visibility")):
+        values = list(dict.fromkeys(getattr(r, key) for r in records if getattr(r, key)))
+        if values:
+            groups[name] = {
+                v: {k: s[k] for k in ("episodes", "success_rate", "spl", "soft_spl")}
+                for v in values
+                if (s := summarize([r for r in records if getattr(r, key) == v]))
+            }
+    return groups
 
 
 def steps_ratio(records: list[EpisodeRecord], expert: list[EpisodeRecord]) -> tuple[float, int]:

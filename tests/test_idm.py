@@ -95,7 +95,7 @@ def test_pseudo_labelled_data_loads_with_the_same_reader_and_is_flagged(tiny_idm
     data, attrs = dataset.read_episode(files[0])
     assert attrs["pseudo_labelled"] and attrs["source"].endswith("episode_000000.hdf5")
     assert data["actions"].shape == (30, 2) and data["labels"]["path_waypoints"].shape == (30, 8, 2)
-    demos = load_demos([tmp_path / "pseudo"], PigNavConfig(image_size=16), None, progress=False)
+    demos = load_demos([tmp_path / "pseudo"], PigNavConfig(image_size=16, heldout=0.0), None, progress=False)
     assert demos.episodes == 6 and len(demos) == 180
 
 
@@ -137,7 +137,7 @@ def test_unreadable_videos_and_frames_are_skipped_with_a_warning(tiny_idm, tmp_p
 def test_pretraining_mix_draws_the_asked_share(tmp_path):
     for name, n in (("real", 4), ("pseudo", 1)):
         write_moving_demos(tmp_path / name, n)
-    config = PigNavConfig(image_size=16, batch_size=4000, negative_goals=0.0)
+    config = PigNavConfig(image_size=16, batch_size=4000, negative_goals=0.0, heldout=0.0)
     real = load_demos([tmp_path / "real"], config, None, progress=False)
     pseudo = load_demos([tmp_path / "pseudo"], config, None, progress=False)
     mixed = mix(real, pseudo, 0.3)

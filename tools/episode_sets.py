@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 
 from envs.registry import ENVS
-from episodes.sets import SPLITS, write_episode_set
+from episodes.sets import GRADED, SPLITS, write_episode_set
 from tools.cli import make_parser, parse
 
 
@@ -21,6 +21,9 @@ def main(argv: list[str] | None = None) -> int:
         # arena: every split of every layout; scenes: the layout is the split
         for split in SPLITS if spec.eval_layout is not None else (layout,):
             print(f"wrote {write_episode_set(args.env, layout, split)}")
+    if spec.eval_layout is None:  # the scenes' graded sets
+        for split in GRADED:
+            print(f"wrote {write_episode_set(args.env, split.removesuffix('_graded'), split)}")
     return 0
 
 

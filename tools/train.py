@@ -20,7 +20,7 @@ from pathlib import Path
 
 from envs.registry import ENVS, EnvConfigError, eval_layout, launch
 from episodes import files as dataset
-from episodes.sets import EpisodeSetError, load_episode_set
+from episodes.sets import EpisodeSetError, load_episode_set, validation_split
 from storage import FolderInUse, FolderLock, data_dir, repo_root, runs_dir, workspace_root
 from tools.cli import (
     ArgumentParser,
@@ -101,10 +101,10 @@ def check_demos(parser, env: str, demos_dir: Path) -> None:
         parser.error(str(err))
 
 
-def validation_episodes(parser, args, count: int | None = None) -> list:
+def validation_episodes(parser, args, count: int | None = None, split: str = "val") -> list:
     try:
-        args.layout = eval_layout(args.env, "val", args.layout)
-        return load_episode_set(args.env, args.layout, "val")[:count]
+        args.layout = eval_layout(args.env, split, args.layout)
+        return load_episode_set(args.env, args.layout, split)[:count]
     except (EnvConfigError, EpisodeSetError) as err:
         parser.error(str(err))
 
@@ -215,7 +215,7 @@ def train_pignav(parser, args) -> int:
     for folder in config.pseudo_dirs:
         if not dataset.episode_files(folder):
             parser.error(f"--pseudo {folder} holds no episodes; write them with tools/label.py")
-    val_episodes = validation_episodes(parser, args, config.val_episodes)
+    val_episodes = validation_episodes(parser, args, config.val_episodes, validation_split(args.env))
     args.num_envs = min(args.num_envs, len(val_episodes))  # more envs than episodes would idle
     cfg = env_cfg_from_args(parser, args, cameras=True)
     for env_name in needed:
@@ -224,7 +224,9 @@ def train_pignav(parser, args) -> int:
     mae_dir = workspace_root() / "runs" / "mae-sim"  # MAE-sim encoders, shared by every run of a setting
     recipe = PigNavRecipe(config, args.env, demo_dirs, mae_dir, args.pretrained, args.mae_weights, args.seed)
     with launch(args.env, cfg) as env:
-        validation = Validation(closed_loop(env, recipe.as_policy, val_episodes, args.seed), config.val_every)
+        # open loop on held-out demonstrations on schedule (it keeps the best); closed loop at each stage's end
+        closed = closed_loop(env, recipe.as_policy, val_episodes, args.seed, prefix="val_closed_")
+        validation = Validation(recipe.open_loop, config.val_every, at_stage_end=closed)
         Trainer(args.out or runs_dir(args.env, args.command), recipe, validation, args.seed, args.fresh).fit()
     return 0
 

@@ -50,12 +50,14 @@ class Stage:
 
 @dataclass
 class Validation:
-    """`run(model)` -> metrics with a "score" (higher is better; tuples compare in order), every `every`
-    optimiser steps and at the end of each stage (None: at a third, two thirds and the end of each)."""
+    """`run(model, stage)` -> metrics with a "score" (higher is better; tuples compare in order), every
+    `every` optimiser steps and at the end of each stage (None: at a third, two thirds and the end of each);
+    `at_stage_end(model, stage)` adds metrics at the end of each stage (e.g. closed loop where `run` is
+    open loop)."""
 
-    run: Callable[[nn.Module], dict]
+    run: Callable[[nn.Module, Stage], dict]
     every: int | None = None
-    at_stage_end: Callable[[nn.Module], dict] | None = None  # e.g. closed loop where `run` is open loop
+    at_stage_end: Callable[[nn.Module, Stage], dict] | None = None
 
 
 class Recipe(Protocol):
@@ -202,10 +204,11 @@ class Trainer:
                 row = {"stage": stage.name, "step": step, "lr": lr,
                        **{f"loss_{k}": v / period for k, v in running.items()}}  # fmt: skip
                 running = {}
-                metrics = self.validation.run(model) if self.validation else {"score": step}
+                metrics = self.validation.run(model, stage) if self.validation else {"score": step}
                 score = metrics.pop("score")
                 if step == steps and self.validation and self.validation.at_stage_end:
-                    metrics |= self.validation.at_stage_end(model)
+                    extra = self.validation.at_stage_end(model, stage)
+                    metrics |= {k: v for k, v in extra.items() if k != "score"}
                 row |= metrics
                 row["seconds"] = round(time.perf_counter() - started, 1)
                 for name, value in metrics.items():

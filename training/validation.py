@@ -10,10 +10,10 @@ from rollouts.metrics import summarize
 
 
 def closed_loop(env, as_policy: Callable, episodes: list, seed: int = 0, prefix: str = "val_") -> Callable:
-    """`run(model)` -> success, SPL and steps (successful episodes) of the policy `as_policy(model, num_envs)`
-    on `episodes`, with the score "higher success, then fewer steps"."""
+    """`run(model, stage)` -> success, SPL and steps (successful episodes) of the policy
+    `as_policy(model, num_envs)` on `episodes`, with the score "higher success, then fewer steps"."""
 
-    def run(model) -> dict:
+    def run(model, stage=None) -> dict:
         policy = as_policy(model, env.unwrapped.num_envs)
         summary = summarize(run_episodes(env, policy, episodes, seed=seed, progress=False).records)
         steps = summary.get("mean_steps_successful")

@@ -20,7 +20,8 @@ from envs.scenes.layout import CELL, SceneLayout, cell_to_xy, xy_to_cell
 
 ROBOT_RADIUS = 0.1  # [m]
 PLAN_RESOLUTION = 0.125  # [m] planning-grid cell
-GOAL_HEADINGS = ("random", "landmark")
+GOAL_HEADINGS = ("random", "landmark", "arrival")
+CAMERA_HFOV_DEG = 90.0  # the robot camera's horizontal field of view (envs/common/goal_env_cfg.py)
 
 # moves (di, dj) with the cells (relative to the origin cell) the straight segment also passes through
 _MOVES = {
@@ -216,15 +217,19 @@ class SceneEpisode:
     goal_yaw: float
     geodesic: float  # [m] start to goal
     planner: GeodesicPlanner | None = field(default=None, repr=False, compare=False)  # built for this goal
+    visible: bool | None = None  # the goal in line of sight and in the camera's view at the start
+    bin: str | None = None  # the distance bin of a graded episode set
 
     def to_dict(self) -> dict:
-        return {
+        d = {
             "start_xy": np.round(self.start_xy, 4).tolist(),
             "start_yaw": round(float(self.start_yaw), 4),
             "goal_xy": np.round(self.goal_xy, 4).tolist(),
             "goal_yaw": round(float(self.goal_yaw), 4),
             "geodesic": round(float(self.geodesic), 4),
         }
+        d |= {k: v for k, v in (("visible", self.visible), ("bin", self.bin)) if v is not None}
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> SceneEpisode:
@@ -234,6 +239,8 @@ class SceneEpisode:
             np.asarray(d["goal_xy"], float),
             float(d["goal_yaw"]),
             float(d["geodesic"]),
+            visible=d.get("visible"),
+            bin=d.get("bin"),
         )
 
 
@@ -248,7 +255,8 @@ def sample_episode(
 ) -> SceneEpisode:
     """A start and a goal in free space with min_dist <= geodesic <= max_dist; ``planner`` is the goal's planner.
 
-    goal_heading: "random", or "landmark" to face the nearest landmark in line of sight (random if none).
+    goal_heading: "random"; "landmark" to face the nearest landmark in line of sight (random if none);
+    "arrival" to face the way the shortest path arrives, as a robot driving there would.
     """
     if goal_heading not in GOAL_HEADINGS:
         raise ValueError(f"unknown goal_heading {goal_heading!r}; choose one of {', '.join(GOAL_HEADINGS)}")
@@ -273,12 +281,42 @@ def sample_episode(
         geodesic = float(planner.distance(start)[0])
         if min_dist <= geodesic <= max_dist:
             yaw = _facing_landmark(layout, goal) if goal_heading == "landmark" else None
+            if goal_heading == "arrival":
+                yaw = arrival_heading(planner, start)
             if yaw is None:
                 yaw = float(rng.uniform(-math.pi, math.pi))
             return SceneEpisode(start, float(rng.uniform(-math.pi, math.pi)), goal, yaw, geodesic, planner)
     raise RuntimeError(
         f"no start and goal {min_dist}..{max_dist} m apart found in {layout.style} layout {layout.seed}; "
         "widen the distance range"
+    )
+
+
+def arrival_heading(planner: GeodesicPlanner, start: np.ndarray, back: float = 0.5) -> float:
+    """The heading of the shortest path from `start` over its last `back` metres into the goal."""
+    length = float(planner.distance(start)[0])
+    spacing = 0.05
+    path = planner.waypoints(start, int(math.ceil(length / spacing)) + 1, spacing)[0]
+    before = path[max(0, len(path) - 1 - int(round(back / spacing)))] if len(path) > 1 else start
+    before = start if np.allclose(before, planner.goal_xy) else before
+    d = planner.goal_xy - before
+    return float(math.atan2(d[1], d[0]))
+
+
+def in_line_of_sight(layout: SceneLayout, a: np.ndarray, b: np.ndarray) -> bool:
+    """No wall or landmark cell between points a and b (sampled every 5 cm)."""
+    length = float(np.linalg.norm(b - a))
+    t = np.linspace(0.0, 1.0, max(2, int(length / 0.05)))[:, None]
+    cells = xy_to_cell(a + t * (b - a), layout.occupancy.shape)
+    return not layout.occupancy[cells[:, 0], cells[:, 1]].any()
+
+
+def goal_visible(layout: SceneLayout, episode: SceneEpisode, hfov_deg: float = CAMERA_HFOV_DEG) -> bool:
+    """The goal in line of sight from the start and inside the start view's horizontal field of view."""
+    d = episode.goal_xy - episode.start_xy
+    bearing = (math.atan2(d[1], d[0]) - episode.start_yaw + math.pi) % (2 * math.pi) - math.pi
+    return abs(bearing) <= math.radians(hfov_deg) / 2 and in_line_of_sight(
+        layout, episode.start_xy, episode.goal_xy
     )
 
 

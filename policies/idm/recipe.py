@@ -87,7 +87,7 @@ def heldout_validation(config: IDMConfig, heldout_files: list[Path]):
     data = load_pairs(heldout_files, config.gap)
     pick = torch.linspace(0, len(data.first) - 1, min(VALIDATION_PAIRS, len(data.first))).long()
 
-    def run(model: IDMNet) -> dict:
+    def run(model: IDMNet, stage=None) -> dict:
         mean, _ = predict_pairs(model, config, data.frames, data.first[pick].numpy())
         error = float(np.abs(mean[:, 3:] - data.targets[pick, 3:].numpy()).mean())
         return {"val_action_mae": error, "score": -error}

@@ -34,10 +34,10 @@ class PigNavConfig(DictConfig):
     waypoint_spacing: float = 0.1  # [m] positions are divided by this
     path_waypoints: int = 8  # M global-path waypoints along the shortest path
     distance_scale: float = 5.0  # [m] goal positions, distances and global-path points are divided by this
-    # loss weights; 0 switches an auxiliary head off (ablations)
-    goal_weight: float = 0.5
+    # loss weights (Huber, each head in units of its own spread); 0 switches an auxiliary head off (ablations)
+    goal_weight: float = 0.25
     distance_weight: float = 0.5
-    path_weight: float = 0.5
+    path_weight: float = 0.25
     # initialisation
     init: str = "mae-sim"  # scratch | mae-sim (our MAE on rendered frames) | mae-imagenet (timm weights)
     mae_steps: int = 1000
@@ -55,10 +55,17 @@ class PigNavConfig(DictConfig):
     pseudo_ratio: float = 0.5  # share of each pretraining batch drawn from them
     fraction: float = 1.0  # of the target env's demonstrations used to fine-tune (0: zero-shot)
     demo_episodes: int = 160  # demonstrations per env
-    val_every: int | None = 500  # validation every k optimiser steps (None: 3 per stage); the best is kept
-    val_episodes: int = 20  # closed-loop validation episodes
+    val_every: int | None = (
+        500  # open-loop validation every k optimiser steps (None: 3 per stage); the best is kept
+    )
+    val_episodes: int = 30  # closed-loop validation episodes at the end of each stage
     goal_augment: bool = True  # colour jitter and shifts on goal images
-    negative_goals: float = 0.1  # share of samples with another episode's goal (distance head: far)
+    # the goal of each sample: a hindsight frame t + delta of its own episode, another episode's frame (a
+    # negative: only the distance head learns, target "far"), or else the episode's final goal image
+    hindsight_goals: float = 0.7  # share of samples with a hindsight goal
+    hindsight_steps: list[int] = field(default_factory=lambda: [8, 240])  # delta range [steps at 30 Hz]
+    negative_goals: float = 0.1  # share of samples with a negative goal
+    heldout: float = 0.1  # share of each folder's episodes kept for open-loop validation
     # controller
     lookahead: int = 1  # which predicted waypoint the controller steers at
     speed: float = 0.8
@@ -131,9 +138,14 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--pretrain-steps", type=int, default=None)
     group.add_argument("--finetune-steps", type=int, default=None)
     group.add_argument("--batch-size", type=int, default=None)
-    group.add_argument(
-        "--val-episodes", type=int, default=None, help="closed-loop validation episodes (default 20)"
-    )
+    group.add_argument("--val-episodes", type=int, default=None,
+                       help="closed-loop validation episodes at the end of each stage (default 30)")  # fmt: skip
+    group.add_argument("--hindsight", type=float, default=None,
+                       help="share of samples whose goal is a later frame of their own episode (default 0.7)")  # fmt: skip
+    group.add_argument("--hindsight-steps", type=int, nargs=2, default=None, metavar=("MIN", "MAX"),
+                       help="how many steps ahead a hindsight goal is (default 8 240, at 30 Hz)")  # fmt: skip
+    group.add_argument("--negatives", type=float, default=None,
+                       help="share of samples with another episode's frame as the goal (default 0.1)")  # fmt: skip
     for head in ("goal", "distance", "path"):
         group.add_argument(
             f"--no-{head}-head", action="store_true", help=f"switch the {head} head off (ablation)"
@@ -147,7 +159,9 @@ def config_from_args(args: argparse.Namespace) -> PigNavConfig:
              "init": args.init, "pretrain_envs": args.pretrain_envs, "pseudo_dirs": args.pseudo,
              "pseudo_ratio": args.pseudo_ratio, "fraction": args.fraction, "pretrain_steps": args.pretrain_steps,
              "finetune_steps": args.finetune_steps, "batch_size": args.batch_size, "context": args.context,
-             "demo_episodes": args.demo_episodes, "val_every": args.val_every, "val_episodes": args.val_episodes}  # fmt: skip
+             "demo_episodes": args.demo_episodes, "val_every": args.val_every, "val_episodes": args.val_episodes,
+             "hindsight_goals": args.hindsight, "hindsight_steps": args.hindsight_steps,
+             "negative_goals": args.negatives}  # fmt: skip
     for key, value in flags.items():
         if value is not None:
             setattr(config, key, [str(v) for v in value] if key == "pseudo_dirs" else value)
@@ -175,6 +189,14 @@ def check_config(config: PigNavConfig, env: str) -> str | None:
         return f"--depth must be >= 1, got {config.depth}"
     if config.context < 0 or config.val_episodes < 1 or config.batch_size < 1:
         return "--context must be >= 0, --val-episodes and --batch-size >= 1"
+    if not (
+        0 <= config.hindsight_goals
+        and 0 <= config.negative_goals
+        and config.hindsight_goals + config.negative_goals <= 1
+    ):
+        return "--hindsight and --negatives must be >= 0 and add up to at most 1"
+    if not 1 <= config.hindsight_steps[0] <= config.hindsight_steps[1]:
+        return "--hindsight-steps MIN MAX needs 1 <= MIN <= MAX"
     if config.pretrain_steps < 1 or config.finetune_steps < 1:
         return "--pretrain-steps and --finetune-steps must be >= 1"
     if config.init == "mae-imagenet" and (config.size, config.patch_size) != ("base", 16):

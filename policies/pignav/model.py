@@ -64,8 +64,8 @@ def _init_weights(module: nn.Module) -> None:
 class Heads(nn.Module):
     """[CLS] feature -> local waypoints (K, 4: x, y, cos yaw, sin yaw) and, unless switched off, the
     relative goal pose (x, y, cos yaw, sin yaw), the navigation distance (1) and the global path (M, 2).
-    Each head predicts standardised values; `mean` and `std` (buffers, set from the training targets by
-    `set_target_stats`) turn them back into the targets' units."""
+    Each head predicts standardised values; `mean` (per dimension) and `std` (one spread per head; buffers
+    set from the training targets by `set_target_stats`) turn them back into the targets' units."""
 
     def __init__(self, dim: int, config: PigNavConfig):
         super().__init__()
@@ -85,9 +85,14 @@ class Heads(nn.Module):
             self.register_buffer(f"{name}_std", torch.ones(shape))
 
     def set_target_stats(self, targets: dict[str, torch.Tensor]) -> None:
+        """Per-dimension means, and one spread per head (the RMS deviation over all its dimensions): a
+        dimension that hardly varies (cos of a small turn) must not magnify its rare outliers."""
         for name in self.shapes:
-            getattr(self, f"{name}_mean").copy_(targets[name].mean(0))
-            getattr(self, f"{name}_std").copy_(targets[name].std(0).clamp_min(1e-3))
+            values = targets[name].reshape(len(targets[name]), *self.shapes[name]).double()
+            mean = values.mean(0)
+            spread = ((values - mean) ** 2).mean().sqrt().clamp_min(1e-3)
+            getattr(self, f"{name}_mean").copy_(mean)
+            getattr(self, f"{name}_std").fill_(float(spread))
 
     def std(self, name: str) -> torch.Tensor:
         return getattr(self, f"{name}_std")

@@ -1,6 +1,7 @@
-"""Open-loop accuracy of a PIG-Nav or late-fusion checkpoint on demonstrations: how far its waypoints
-and distance are from the expert's, frame by frame, beside a baseline that predicts the mean target of
-the model's training data. It tells models apart where closed-loop success sits at the floor
+"""Open-loop accuracy of a PIG-Nav or late-fusion model on demonstrations: how far its waypoints and
+distance are from the expert's, frame by frame, for hindsight goals a fixed number of steps ahead and for
+each episode's final goal, always beside a baseline that predicts the mean target of the model's training
+data. It tells models apart where closed-loop success sits at the floor
 (`python evaluation/open_loop.py --checkpoint RUN/pretrain.pt --demos data/halls/demos`)."""
 
 from __future__ import annotations
@@ -10,35 +11,61 @@ import torch
 from policies.images import to_model_images
 from policies.pignav.config import PigNavConfig
 from policies.pignav.model import PigNavNet
-from policies.pignav.processing import DemoSet, context_images
+from policies.pignav.processing import DemoSet, context_images, hindsight_targets
+
+HINDSIGHT_STEPS = (15, 60, 150)  # goals about 0.2, 0.8 and 2 m ahead at the planner's pace
 
 
 @torch.no_grad()
-def open_loop_errors(model: PigNavNet, config: PigNavConfig, data: DemoSet, batch: int = 256) -> dict:
-    """Mean errors [m] over every frame of `data`, of the model and of its training-mean baseline."""
+def open_loop_errors(model: PigNavNet, config: PigNavConfig, data: DemoSet, batch: int = 256, stride: int = 1,
+                     deltas: tuple[int, ...] = HINDSIGHT_STEPS) -> dict:  # fmt: skip
+    """Mean errors [m] over every `stride`-th frame of `data`, of the model and of its training-mean
+    baseline: for each episode's final goal ("final") and for hindsight goals `deltas` steps ahead."""
     model.eval()
-    heads = model.heads
-    sums = {"waypoint_error_m": 0.0, "lookahead_waypoint_error_m": 0.0, "distance_error_m": 0.0}
-    baseline = dict.fromkeys(sums, 0.0)
-    for index in torch.arange(len(data)).split(batch):
-        obs = to_model_images(data.frames[index], config.image_size)
-        goal = to_model_images(data.goals[data.episode[index]], config.image_size)
-        out = model(obs, goal, context_images(data, index, config) if config.context else None)
-        target = data.targets
-        for result, prediction in (
-            (sums, out),
-            (baseline, {k: getattr(heads, f"{k}_mean") for k in heads.shapes}),
-        ):
-            xy = (prediction["waypoints"][..., :2] - target["waypoints"][index][..., :2]).norm(dim=-1)
-            xy = xy.expand(len(index), -1) * config.waypoint_spacing  # (B, K) metres
-            result["waypoint_error_m"] += xy.mean(-1).sum().item()
-            result["lookahead_waypoint_error_m"] += xy[:, config.lookahead].sum().item()
-            if "distance" in prediction:
-                error = (prediction["distance"] - target["distance"][index]).abs() * config.distance_scale
-                result["distance_error_m"] += error.expand(len(index), 1).sum().item()
-    report = {"frames": len(data), "episodes": data.episodes, "sources": data.sources}
-    for prefix, result in (("", sums), ("mean_target_baseline_", baseline)):
-        report |= {
-            prefix + k: v / len(data) for k, v in result.items() if "distance" in out or "distance" not in k
+    frames = torch.arange(0, len(data), stride)
+    kinds = {"final": None, **({f"hindsight_{d}": d for d in deltas} if data.pose is not None else {})}
+    report = {"frames": len(frames), "episodes": data.episodes, "sources": data.sources}
+    for kind, delta in kinds.items():
+        sums = {
+            "model": dict.fromkeys(
+                ("waypoint_error_m", "lookahead_waypoint_error_m", "distance_error_m"), 0.0
+            )
+        }
+        sums["baseline"] = dict(sums["model"])
+        for index in frames.split(batch):
+            obs = to_model_images(data.frames[index], config.image_size)
+            if delta is None:
+                goal_images, targets = (
+                    data.goals[data.episode[index]],
+                    {k: v[index] for k, v in data.targets.items()},
+                )
+            else:
+                g = torch.minimum(index + delta, data.end[index])
+                goal_images, targets = data.frames[g], hindsight_targets(data, index, g, config)
+            out = model(obs, to_model_images(goal_images, config.image_size),
+                        context_images(data, index, config) if config.context else None)  # fmt: skip
+            mean = {
+                k: getattr(model.heads, f"{k}_mean").expand(len(index), *model.heads.shapes[k]) for k in out
+            }
+            for name, prediction in (("model", out), ("baseline", mean)):
+                xy = (prediction["waypoints"][..., :2] - targets["waypoints"][..., :2]).norm(dim=-1)
+                xy = xy * config.waypoint_spacing  # (B, K) metres
+                sums[name]["waypoint_error_m"] += xy.mean(-1).sum().item()
+                sums[name]["lookahead_waypoint_error_m"] += xy[:, config.lookahead].sum().item()
+                if "distance" in prediction:
+                    error = (prediction["distance"] - targets["distance"]).abs() * config.distance_scale
+                    sums[name]["distance_error_m"] += error.sum().item()
+        report[kind] = {
+            f"{prefix}{k}": v / len(frames)
+            for name, prefix in (("model", ""), ("baseline", "mean_target_baseline_"))
+            for k, v in sums[name].items()
+            if "distance" in model.heads.shapes or "distance" not in k
         }
     return report
+
+
+def open_loop_score(report: dict) -> float:
+    """One number to keep the best checkpoint by: minus the mean lookahead-waypoint error [m] over the
+    goal kinds measured (the waypoint the controller steers at)."""
+    errors = [v["lookahead_waypoint_error_m"] for k, v in report.items() if isinstance(v, dict)]
+    return -sum(errors) / len(errors)

@@ -1,9 +1,16 @@
-"""PIG-Nav data: demonstrations -> images and robot-frame targets; goal augmentation and negative goals;
-the losses of the heads."""
+"""PIG-Nav data: demonstrations -> images and robot-frame targets; the goals a sample is trained with
+(hindsight frames of the same episode, the episode's final goal image, or another episode's frame as a
+negative); goal augmentation; the losses of the heads.
+
+Hindsight goals (GNM, ViNT, NoMaD): the goal image is the frame t + delta of the same episode, and every
+head's target is recomputed for it: the local waypoints stop at the goal, the relative goal pose is the
+pose at t + delta, the distance is the path length driven from t to t + delta (ViNT's temporal distance,
+in metres), the global path runs along the driven trajectory to it.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -17,10 +24,12 @@ from policies.images import to_model_images
 from policies.pignav.config import PigNavConfig
 
 GOAL_SHIFT = 4  # [px] largest goal-image shift of the augmentation
+PATH_SPACING = 0.25  # [m] between global-path waypoints, as in the scenes' labels
+EPISODE_GAP = 1.0e6  # [m] added to the cumulative path per episode, so one sorted array holds them all
 
 
 def episode_targets(labels: dict, config: PigNavConfig) -> dict[str, np.ndarray]:
-    """Per-step targets of one episode from its privileged labels (env frame -> robot frame, normalised)."""
+    """Per-step targets for the episode's final goal, from its privileged labels (robot frame, scaled)."""
     pose = torch.from_numpy(labels["robot_pose"]).double()  # (T, 3)
     t = len(pose)
     ahead = torch.arange(1, config.waypoints + 1) * config.waypoint_stride
@@ -42,14 +51,19 @@ def episode_targets(labels: dict, config: PigNavConfig) -> dict[str, np.ndarray]
 
 @dataclass
 class DemoSet:
-    """Every step of some demonstrations, in memory: frames, one goal image per episode, targets."""
+    """Every step of some demonstrations, in memory: frames, poses, one goal image per episode, targets."""
 
     frames: torch.Tensor  # (N, H, W, 3) uint8
-    goals: torch.Tensor  # (E, H, W, 3) uint8
+    goals: torch.Tensor  # (E, H, W, 3) uint8: each episode's final goal image
     episode: torch.Tensor  # (N,) episode of each step
     start: torch.Tensor  # (N,) first step of that episode
-    targets: dict[str, torch.Tensor]
+    targets: dict[str, torch.Tensor]  # final-goal targets of each step
     sources: list[str]  # where the episodes came from, for the checkpoint
+    pose: torch.Tensor | None = None  # (N, 3) float64 robot poses (x, y, yaw); None: no hindsight goals
+    end: torch.Tensor | None = None  # (N,) last step of each step's episode
+    arc: torch.Tensor | None = (
+        None  # (N,) float64 path length driven since the episode's start, + EPISODE_GAP * episode
+    )
     weights: torch.Tensor | None = None  # (N,) sampling weight of each step; None: uniform
 
     def __len__(self) -> int:
@@ -65,26 +79,48 @@ class DemoSet:
         return self.targets["distance"].max()
 
 
-def load_demos(directories: list[Path], config: PigNavConfig, episodes: int | None, fraction: float = 1.0,
-               progress: bool = True) -> DemoSet:  # fmt: skip
-    """The first round(fraction * episodes) demonstrations of each directory (at least one; None: all)."""
-    from tqdm import tqdm
-
-    files = []
+def select_files(directories: list[Path], episodes: int | None, fraction: float = 1.0,
+                 heldout: float = 0.0) -> tuple[list[Path], list[Path]]:  # fmt: skip
+    """(training, held-out) episode files: of each folder's first `episodes` (None: all), the last `heldout`
+    share is held out (at least one when heldout > 0), then round(fraction x the rest) (at least one) train."""
+    train, test = [], []
     for directory in directories:
         found = episode_files(directory)[:episodes]
         if not found:
             raise FileNotFoundError(f"no demonstrations in {directory}")
-        files += found[: max(1, round(fraction * len(found)))]
-    frames, goals, episode, start, targets, offset = [], [], [], [], [], 0
+        cut = len(found) - (max(1, round(heldout * len(found))) if heldout > 0 and len(found) > 1 else 0)
+        train += found[: max(1, round(fraction * cut))]
+        test += found[cut:]
+    return train, test
+
+
+def load_demos(directories: list[Path], config: PigNavConfig, episodes: int | None, fraction: float = 1.0,
+               progress: bool = True, heldout: bool = False) -> DemoSet:  # fmt: skip
+    """The training episodes of these folders (`select_files` with the config's held-out share), or the
+    held-out ones with `heldout`."""
+    train, test = select_files(directories, episodes, fraction, config.heldout)
+    return load_files(test if heldout else train, config, [str(d) for d in directories], progress)
+
+
+def load_files(files: list[Path], config: PigNavConfig, sources: list[str], progress: bool = True) -> DemoSet:
+    from tqdm import tqdm
+
+    if not files:
+        raise FileNotFoundError(f"no demonstrations to load from {', '.join(sources)}")
+    frames, goals, episode, start, end, targets, poses, arcs, offset = [], [], [], [], [], [], [], [], 0
     for e, path in enumerate(tqdm(files, desc="loading demonstrations", unit="ep", disable=not progress)):
         data, _ = read_episode(path)
         n = len(data["actions"])
+        pose = data["labels"]["robot_pose"].astype(np.float64)
         frames.append(torch.from_numpy(data["obs"]["rgb"]))
         goals.append(torch.from_numpy(data["obs"]["goal_rgb"][0]))
         episode.append(torch.full((n,), e))
         start.append(torch.full((n,), offset))
+        end.append(torch.full((n,), offset + n - 1))
         targets.append(episode_targets(data["labels"], config))
+        poses.append(torch.from_numpy(pose))
+        step = np.linalg.norm(np.diff(pose[:, :2], axis=0), axis=-1)
+        arcs.append(torch.from_numpy(np.concatenate([[0.0], np.cumsum(step)]) + EPISODE_GAP * e))
         offset += n
     return DemoSet(
         frames=torch.cat(frames),
@@ -92,7 +128,10 @@ def load_demos(directories: list[Path], config: PigNavConfig, episodes: int | No
         episode=torch.cat(episode),
         start=torch.cat(start),
         targets={k: torch.cat([torch.from_numpy(t[k]) for t in targets]) for k in targets[0]},
-        sources=[str(d) for d in directories],
+        sources=sources,
+        pose=torch.cat(poses),
+        end=torch.cat(end),
+        arc=torch.cat(arcs),
     )
 
 
@@ -107,8 +146,53 @@ def mix(first: DemoSet, second: DemoSet, second_share: float) -> DemoSet:
         start=torch.cat([first.start, second.start + len(first)]),
         targets={k: torch.cat([v, second.targets[k]]) for k, v in first.targets.items()},
         sources=first.sources + second.sources,
+        pose=torch.cat([first.pose, second.pose]),
+        end=torch.cat([first.end, second.end + len(first)]),
+        arc=torch.cat([first.arc, second.arc + EPISODE_GAP * first.episodes]),
         weights=share,
     )
+
+
+def hindsight_targets(data: DemoSet, t: torch.Tensor, g: torch.Tensor, config: PigNavConfig) -> dict:
+    """Every head's target for the goal frame g of the same episode as t (g >= t), robot frame at t, scaled."""
+    pose = data.pose
+    here = pose[t]
+    ahead = torch.arange(1, config.waypoints + 1) * config.waypoint_stride
+    future = pose[torch.minimum(t[:, None] + ahead[None], g[:, None])]  # the waypoints stop at the goal
+    dyaw = future[..., 2] - here[:, None, 2]
+    goal = pose[g]
+    goal_yaw = goal[:, 2] - here[:, 2]
+    # the driven trajectory resampled every PATH_SPACING metres from t, stopping at g
+    along = data.arc[t][:, None] + PATH_SPACING * torch.arange(
+        1, config.path_waypoints + 1, dtype=torch.float64
+    )
+    along = torch.minimum(along, data.arc[g][:, None])
+    right = torch.clamp(torch.searchsorted(data.arc, along), max=len(data.arc) - 1)
+    left = torch.clamp(right - 1, min=0)
+    span = (data.arc[right] - data.arc[left]).clamp_min(1e-9)
+    w = ((along - data.arc[left]) / span).clamp(0, 1)[..., None]
+    path = pose[left, :2] * (1 - w) + pose[right, :2] * w
+    targets = {
+        "waypoints": torch.cat(
+            [
+                to_robot_frame(here, future[..., :2]) / config.waypoint_spacing,
+                torch.cos(dyaw)[..., None],
+                torch.sin(dyaw)[..., None],
+            ],
+            -1,
+        ),  # fmt: skip
+        "goal": torch.cat(
+            [
+                to_robot_frame(here, goal[:, None, :2])[:, 0] / config.distance_scale,
+                torch.cos(goal_yaw)[:, None],
+                torch.sin(goal_yaw)[:, None],
+            ],
+            -1,
+        ),  # fmt: skip
+        "distance": (data.arc[g] - data.arc[t])[:, None] / config.distance_scale,
+        "path": to_robot_frame(here, path) / config.distance_scale,
+    }
+    return {k: v.float() for k, v in targets.items()}
 
 
 def augment_goals(goals: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -123,31 +207,53 @@ def augment_goals(goals: torch.Tensor, generator: torch.Generator) -> torch.Tens
     return torch.stack([padded[i, :, dy[i] : dy[i] + h, dx[i] : dx[i] + w] for i in range(b)])
 
 
+def goal_kinds(n: int, config: PigNavConfig, data: DemoSet, generator: torch.Generator) -> torch.Tensor:
+    """0: the episode's final goal, 1: a hindsight frame, 2: a negative (another episode's frame)."""
+    u = torch.rand(n, generator=generator)
+    kind = torch.zeros(n, dtype=torch.long)
+    if data.pose is not None:
+        kind[u < config.hindsight_goals] = 1
+    if data.episodes > 1:
+        kind[(u >= config.hindsight_goals) & (u < config.hindsight_goals + config.negative_goals)] = 2
+    return kind
+
+
 def sample_batch(data: DemoSet, config: PigNavConfig, generator: torch.Generator, train: bool = True) -> dict:
-    """A random batch of model inputs and targets; with `train`, augmented goals and negative goals."""
+    """A random batch of model inputs and targets; with `train`, hindsight and negative goals and goal
+    augmentation (without, every goal is its episode's final one)."""
     if data.weights is None:
         index = torch.randint(len(data), (config.batch_size,), generator=generator)
     else:
         index = torch.multinomial(data.weights, config.batch_size, replacement=True, generator=generator)
-    goal_episode = data.episode[index].clone()
-    negative = torch.zeros(len(index), dtype=torch.bool)
-    if train and config.negative_goals > 0 and data.episodes > 1:
-        negative = torch.rand(len(index), generator=generator) < config.negative_goals
-        other = torch.randint(data.episodes - 1, (len(index),), generator=generator)
-        goal_episode[negative] = (other + (other >= goal_episode).long())[negative]  # any other episode
-    goal = to_model_images(data.goals[goal_episode], config.image_size)
+    kind = (
+        goal_kinds(len(index), config, data, generator)
+        if train
+        else torch.zeros(len(index), dtype=torch.long)
+    )
+    low, high = config.hindsight_steps
+    delta = torch.randint(low, high + 1, (len(index),), generator=generator)
+    goal_frame = torch.minimum(index + delta, data.end[index]) if data.end is not None else index
+    other = torch.randint(
+        len(data), (len(index),), generator=generator
+    )  # a negative: another episode's frame
+    if data.end is not None:  # past the end of the drawn episode if it is the sample's own
+        same = data.episode[other] == data.episode[index]
+        other = torch.where(same, (data.end[other] + 1) % len(data), other)
+    goal_images = data.goals[data.episode[index]]
+    goal_images = torch.where((kind == 1)[:, None, None, None], data.frames[goal_frame], goal_images)
+    goal_images = torch.where((kind == 2)[:, None, None, None], data.frames[other], goal_images)
+    goal = to_model_images(goal_images, config.image_size)
     if train and config.goal_augment:
         goal = augment_goals(goal, generator)
-    batch = {
-        "index": index,
-        "obs": to_model_images(data.frames[index], config.image_size),
-        "goal": goal,
-        "negative": negative,
-        "targets": {k: v[index] for k, v in data.targets.items()},
-    }
-    batch["targets"]["distance"] = torch.where(
-        negative[:, None], data.far_distance, batch["targets"]["distance"]
-    )
+    targets = {k: v[index].clone() for k, v in data.targets.items()}
+    if (kind == 1).any():
+        rows = (kind == 1).nonzero().squeeze(-1)
+        for k, v in hindsight_targets(data, index[rows], goal_frame[rows], config).items():
+            targets[k][rows] = v
+    negative = kind == 2
+    targets["distance"] = torch.where(negative[:, None], data.far_distance, targets["distance"])
+    batch = {"index": index, "kind": kind, "obs": to_model_images(data.frames[index], config.image_size),
+             "goal": goal, "negative": negative, "targets": targets}  # fmt: skip
     if config.context:
         batch["context"] = context_images(data, index, config)
     return batch
@@ -159,18 +265,31 @@ def context_images(data: DemoSet, index: torch.Tensor, config: PigNavConfig) -> 
     return to_model_images(data.frames[past], config.image_size)
 
 
+def sample_targets(data: DemoSet, config: PigNavConfig, samples: int = 4096, seed: int = 0) -> dict:
+    """Targets of `samples` training samples drawn as training draws them (for the heads' statistics)."""
+    generator = torch.Generator().manual_seed(seed)
+    draw = replace(config, batch_size=samples, goal_augment=False, context=0)
+    batch = sample_batch(data, draw, generator)
+    own = ~batch["negative"]
+    return {k: (v if k == "distance" else v[own]) for k, v in batch["targets"].items()}
+
+
 def compute_losses(
-    out: dict, batch: dict, config: PigNavConfig, std: dict | None = None
+    out: dict, batch: dict, config: PigNavConfig, scale: dict | None = None
 ) -> dict[str, torch.Tensor]:
-    """MSE per head in standardised units (divided by `std`, the heads' target spread), on the samples
-    whose goal is their own (the distance head: on all), and the weighted total."""
+    """Squared error per head in units of the head's own scale (`scale`: one number per head, the spread of
+    all its targets), so no output dimension that hardly varies can magnify its rare outliers; Huber for
+    the distance, whose "far" targets of negatives would otherwise swamp the rest. On the samples whose goal
+    is from their own episode (the distance head: on all). Returns each head's loss and the weighted total.
+    (Huber on every head learned the synthetic test set's waypoints 3x worse in 200 steps: most errors are
+    more than one spread, where its gradient stops growing.)"""
     targets, own = batch["targets"], ~batch["negative"]
-    std = std or {}
+    scale = scale or {}
 
     def head_loss(name, rows):
-        scale = std.get(name, 1.0)
-        loss = F.smooth_l1_loss if name == "distance" else F.mse_loss  # far goals: bounded gradients
-        return loss(out[name][rows] / scale, targets[name][rows] / scale)
+        s = scale.get(name, 1.0)
+        loss = F.smooth_l1_loss if name == "distance" else F.mse_loss
+        return loss(out[name][rows] / s, targets[name][rows] / s)
 
     losses = {"waypoints": head_loss("waypoints", own)}
     total = losses["waypoints"]

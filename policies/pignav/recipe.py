@@ -13,8 +13,9 @@ import torch
 from policies.pignav.config import PigNavConfig
 from policies.pignav.mae import MAEConfig, MAERecipe, encoder_weights, init_from_mae_imagenet
 from policies.pignav.model import PigNavNet
+from policies.pignav.open_loop import open_loop_errors, open_loop_score
 from policies.pignav.policy import PigNavPolicy
-from policies.pignav.processing import DemoSet, compute_losses, load_demos, mix, sample_batch
+from policies.pignav.processing import DemoSet, compute_losses, load_demos, mix, sample_batch, sample_targets
 from training.checkpoint import read_checkpoint
 from training.trainer import Stage, Trainer, learning_rate
 
@@ -33,6 +34,7 @@ class PigNavRecipe:
         self.config, self.env, self.kind = config, env, config.kind
         self.demo_dirs, self.mae_dir = demo_dirs, Path(mae_dir)
         self.pretrained, self.mae_weights, self.seed = pretrained, mae_weights, seed
+        self._heldout: dict[str, DemoSet] = {}
 
     def build_model(self) -> PigNavNet:
         return PigNavNet(self.config)
@@ -47,16 +49,21 @@ class PigNavRecipe:
         if c.fraction > 0:
 
             def load() -> DemoSet:
-                return load_demos([self.demo_dirs[self.env]], c, c.demo_episodes, c.fraction)
+                return load_demos(self.stage_dirs("finetune"), c, c.demo_episodes, c.fraction)
 
             stages.append(Stage("finetune", load, c.finetune_steps, start_from_best=bool(stages)))
         return stages
 
+    def stage_dirs(self, stage: str) -> list[Path]:
+        """The demonstration folders a stage learns from (its held-out episodes validate it)."""
+        envs = self.config.pretrain_envs if stage == "pretrain" else [self.env]
+        return [self.demo_dirs[e] for e in envs]
+
     def pretraining_data(self) -> DemoSet:
         c = self.config
-        data = load_demos([self.demo_dirs[e] for e in c.pretrain_envs], c, c.demo_episodes)
+        data = load_demos(self.stage_dirs("pretrain"), c, c.demo_episodes)
         if c.pseudo_dirs:
-            pseudo = load_demos([Path(d) for d in c.pseudo_dirs], c, None)
+            pseudo = load_demos([Path(d) for d in c.pseudo_dirs], replace(c, heldout=0.0), None)
             print(f"mixing in {pseudo.episodes} pseudo-labelled episodes ({len(pseudo)} steps), "
                   f"{c.pseudo_ratio:.0%} of each batch")  # fmt: skip
             data = mix(data, pseudo, c.pseudo_ratio)
@@ -68,7 +75,9 @@ class PigNavRecipe:
         if self.pretrained is not None:
             model.load_state_dict(read_checkpoint(self.pretrained, self.kind)["state_dict"])
             return f"checkpoint {self.pretrained}"
-        model.heads.set_target_stats(data.targets)  # the heads predict standardised targets
+        model.heads.set_target_stats(
+            sample_targets(data, self.config)
+        )  # the heads predict standardised targets
         if self.config.init == "mae-imagenet":
             init_from_mae_imagenet(model.encoder, self.mae_weights)
             return "mae-imagenet"
@@ -78,6 +87,25 @@ class PigNavRecipe:
             model.encoder.load_state_dict(encoder_weights(read_checkpoint(path, "mae")))
             return f"mae-sim {path}"
         return "scratch"
+
+    def open_loop(self, model: PigNavNet, stage: Stage) -> dict:
+        """Open-loop errors on the held-out episodes of the stage's own folders (never the test layouts);
+        the score is minus the mean lookahead-waypoint error."""
+        if stage.name not in self._heldout:
+            c = self.config
+            self._heldout[stage.name] = load_demos(self.stage_dirs(stage.name), c, c.demo_episodes, progress=False,
+                                                   heldout=True)  # fmt: skip
+        report = open_loop_errors(model, self.config, self._heldout[stage.name], stride=5)
+        metrics = {"score": open_loop_score(report)}
+        for kind, errors in report.items():
+            if isinstance(errors, dict):
+                metrics[f"val_{kind}_lookahead_m"] = errors["lookahead_waypoint_error_m"]
+                metrics[f"val_{kind}_lookahead_baseline_m"] = errors[
+                    "mean_target_baseline_lookahead_waypoint_error_m"
+                ]
+                if "distance_error_m" in errors:
+                    metrics[f"val_{kind}_distance_m"] = errors["distance_error_m"]
+        return metrics
 
     def batches(self, data: DemoSet, generator: torch.Generator) -> Iterator[dict]:
         while True:
