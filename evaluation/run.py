@@ -17,12 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
-from envs.registry import EnvConfigError, eval_layout, launch
+from envs.registry import EnvConfigError, env_spec, eval_layout, launch
 from envs.viz import VIZ_CHOICES, VizUnavailable, apply_viz
 from episodes.sets import GRADED, SPLITS, EpisodeSetError, episode_tags, load_episode_set
 from evaluation.report import read_episodes_csv, write_report, write_video
 from rollouts.metrics import steps_ratio, summarize, summarize_groups
-from storage import FolderInUse, FolderLock, clean_debris, repo_root, results_dir
+from storage import FolderInUse, FolderLock, clean_debris, data_dir, repo_root, results_dir
 from tools.cli import PROFILES, add_env_args, check_counts, check_env, env_cfg_from_args, make_parser, parse
 from tools.registry import (
     NEEDS_CAMERAS,
@@ -152,6 +152,9 @@ def build_parser():
     parser.add_argument("--viz-host", default="127.0.0.1",
                         help="address viser/rerun serve on (0.0.0.0 opens them to the network)")  # fmt: skip
     parser.add_argument("--viz-port", type=int, default=None, help="viser/rerun web port (default 8080/9090)")
+    parser.add_argument("--graph", action="store_true",
+                        help="PIG-Nav / late fusion in the scenes: navigate through a topological graph of a prior "
+                             "traversal of each episode's layout (built once into data/<env>/graphs_<split>/)")  # fmt: skip
     parser.add_argument("--replay", type=Path, default=None, metavar="RESULTS_DIR",
                         help="replay a recorded episode of a results folder")  # fmt: skip
     parser.add_argument("--episode", type=int, default=0, help="the episode id to --replay")
@@ -172,6 +175,12 @@ def main(argv: list[str] | None = None) -> int:
         episodes = load_episode_set(args.env, args.layout, args.split)[: args.episodes]
     except (EnvConfigError, EpisodeSetError) as err:
         parser.error(str(err))
+    if args.graph and (
+        args.policy not in ("pignav", "late_fusion") or env_spec(args.env).eval_layout is not None
+    ):
+        parser.error(
+            "--graph is for --policy pignav or late_fusion in the image-goal scenes (rooms, maze, halls)"
+        )
     cfg = env_cfg_with_viz(parser, args, cameras=NEEDS_CAMERAS[args.policy] or args.video)
     try:
         checkpoint = resolve_checkpoint(args.policy, args.env, args.checkpoint)
@@ -196,13 +205,47 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(err))
 
 
+def traversal_graphs(env, env_name: str, split: str, episodes: list) -> tuple[dict, dict]:
+    """The topological graph of a prior traversal of each episode's layout: read from
+    data/<env>/graphs_<split>/, the missing ones rendered first (in this simulation). Returns the graphs by
+    episode id and what they cost: nodes per graph, and the wall time of rendering them."""
+    import numpy as np
+
+    from envs.scenes import generate, traversal
+    from episodes.graphs import TraversalGraph, load_graph, record_build, save_graph
+    from rollouts.traversal import render_traversals
+
+    folder = data_dir(env_name, f"graphs_{split}")
+    graphs = {i: g for i in range(len(episodes)) if (g := load_graph(folder, i)) is not None}
+    missing = [i for i in range(len(episodes)) if i not in graphs]
+    if missing:
+        start = time.perf_counter()
+        routes = [traversal(generate(env_name, episodes[i][0]), episodes[i][1], np.random.default_rng([i, 7]))
+                  for i in missing]  # fmt: skip
+        images = render_traversals(env, [episodes[i] for i in missing], routes)
+        for i, route, seen in zip(missing, routes, images, strict=True):
+            graphs[i] = TraversalGraph(seen, route.astype(np.float32))
+            save_graph(folder, i, graphs[i])
+        record_build(folder, len(missing), sum(len(r) for r in routes), time.perf_counter() - start)
+    info = json.loads((folder / "graphs.json").read_text()) if (folder / "graphs.json").exists() else {}
+    nodes = [len(g) for g in graphs.values()]
+    return graphs, {"graphs": len(graphs), "mean_nodes": float(np.mean(nodes)), "max_nodes": int(np.max(nodes)),
+                    "build_seconds_per_graph": round(info.get("seconds", 0.0) / max(info.get("graphs", 1), 1), 2),
+                    "folder": str(folder)}  # fmt: skip
+
+
 def evaluate(args, cfg, checkpoint: Path | None, episodes: list, out_dir: Path) -> int:
     from rollouts.closed_loop import run_episodes
 
-    start = time.perf_counter()
+    start, graph_info = time.perf_counter(), {}
     with launch(args.env, cfg) as env:
         policy = make_policy(args.policy, args.env, checkpoint, cfg.scene.num_envs, cfg.sim.device, args.seed,
                              args.encoder_weights)  # fmt: skip
+        if args.graph:
+            from policies.pignav.topological import TopologicalNavigator
+
+            graphs, graph_info = traversal_graphs(env, args.env, args.split, episodes)
+            policy = TopologicalNavigator(policy, graphs)
         result = run_episodes(env, policy, episodes, seed=args.seed, video_episodes=3 if args.video else 0)
     for record in result.records:  # what the set says of each episode: distance bin, goal visible at start
         tags = episode_tags(episodes[record.episode_id])
@@ -215,7 +258,8 @@ def evaluate(args, cfg, checkpoint: Path | None, episodes: list, out_dir: Path) 
         "split": args.split,
         "checkpoint": str(checkpoint) if checkpoint else None,
         "encoder": getattr(policy, "encoder_name", None),
-        "variant": getattr(policy, "metadata", {}).get("variant"),
+        "variant": (getattr(policy, "metadata", {}).get("variant") or "") + (" + graph" if args.graph else "")
+        or None,
         "instruction_style": getattr(cfg, "instruction_style", None),
         "num_envs": cfg.scene.num_envs,
         "device": cfg.sim.device,
@@ -225,6 +269,7 @@ def evaluate(args, cfg, checkpoint: Path | None, episodes: list, out_dir: Path) 
         "wall_seconds": round(time.perf_counter() - start, 1),
         **summarize(result.records),
         **summarize_groups(result.records),
+        **({"graph": graph_info} if graph_info else {}),
     }
     summary.update(expert_comparison(out_dir, summary, result.records))
     written = write_report(out_dir, summary, result, episodes, plots=not args.no_plots,

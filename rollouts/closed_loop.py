@@ -53,7 +53,8 @@ def run_episodes(
         while len(result.records) < len(episodes):
             if video_left > 0:
                 result.frames.append(video_frame(obs, unwrapped, trajectories[0]))
-            actions = policy.act({**obs, "instruction": list(unwrapped.instructions)})
+            actions = policy.act({**obs, "instruction": list(unwrapped.instructions),
+                                  "episode_id": list(unwrapped.episode_id)})  # fmt: skip
             obs, _, _, _, extras = env.step(actions)
             poses = unwrapped.robot_pose().cpu().numpy()
             ended = extras.get("episode")

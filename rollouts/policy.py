@@ -9,7 +9,9 @@ import torch
 
 class Policy(Protocol):
     """Acts on a batch of envs. ``obs`` is the env's observation dict (``policy``, ``rgb``, ``goal_rgb``)
-    plus ``instruction`` (list of str); actions are wheel commands in [-1, 1], shape (num_envs, 2)."""
+    plus ``instruction`` (list of str) and, in closed-loop runs over a fixed set, ``episode_id`` (list of
+    int: which episode of the set each env is driving); actions are wheel commands in [-1, 1], shape
+    (num_envs, 2)."""
 
     kind: str
 

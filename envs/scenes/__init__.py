@@ -18,6 +18,7 @@ from envs.scenes.geodesic import (
     planning_grid,
     sample_episode,
     time_limit_steps,
+    traversal,
 )
 from envs.scenes.layout import (
     CELL,
@@ -74,6 +75,7 @@ __all__ = [
     "seeds",
     "split_of",
     "time_limit_steps",
+    "traversal",
     "xy_to_cell",
 ]
 

@@ -337,6 +337,38 @@ def _facing_landmark(layout: SceneLayout, xy: np.ndarray, min_range: float = 0.5
     return None if best is None else best[1]
 
 
+def traversal(layout: SceneLayout, episode: SceneEpisode, rng: np.random.Generator, spacing: float = 0.5,
+              robot_radius: float = ROBOT_RADIUS) -> np.ndarray:  # fmt: skip
+    """A prior traversal of an episode's layout, the kind a person drives to map a building before asking
+    the robot to go somewhere: from the start to a random place, on to the goal, then to another random
+    place, along shortest paths. Returns (N, 3) poses (x, y, heading of travel) `spacing` metres apart."""
+    free = np.flatnonzero(
+        ndimage.binary_erosion(planning_grid(layout.occupancy, robot_radius), np.ones((3, 3)))
+    )
+    shape = planning_grid(layout.occupancy, robot_radius).shape
+
+    def somewhere() -> np.ndarray:
+        return cell_to_xy(
+            np.array(np.unravel_index(free[rng.integers(len(free))], shape)), shape, PLAN_RESOLUTION
+        )
+
+    stops = [episode.start_xy, somewhere(), episode.goal_xy, somewhere()]
+    points = [np.asarray(stops[0], float)[None]]
+    for a, b in zip(stops[:-1], stops[1:], strict=True):
+        planner = GeodesicPlanner(layout.occupancy, b, robot_radius)
+        length = float(planner.distance(a)[0])
+        if not np.isfinite(length) or length < spacing:
+            continue
+        n = int(math.floor(length / spacing))
+        points.append(planner.waypoints(a, n, spacing)[0])
+        points.append(np.asarray(b, float)[None])
+    xy = np.concatenate(points)
+    xy = xy[np.r_[True, np.linalg.norm(np.diff(xy, axis=0), axis=-1) > 1e-6]]  # no repeated points
+    heading = np.arctan2(*np.diff(xy, axis=0)[:, ::-1].T)
+    heading = np.append(heading, heading[-1])
+    return np.concatenate([xy, heading[:, None]], axis=-1)
+
+
 def time_limit_steps(
     geodesic_m: float | np.ndarray,
     speed: float = 0.25,
