@@ -125,9 +125,11 @@ def test_targets_are_in_the_robot_frame():
         "geodesic_distance": (2.0 - x).astype(np.float32),
         "path_waypoints": np.tile([[-1.0, 0.0]], (steps, 8, 1)).astype(np.float32),
     }
-    config = PigNavConfig(waypoints=2, waypoint_stride=3, waypoint_spacing=0.1, distance_scale=2.0)
+    config = PigNavConfig(waypoints=2, waypoint_spacing=0.3, distance_scale=2.0)
     t = episode_targets(labels, config)
-    assert np.allclose(t["waypoints"][0], [[3, 0, 1, 0], [6, 0, 1, 0]], atol=1e-5)  # straight ahead
+    assert np.allclose(t["waypoints"][0], [[1, 0, 1, 0], [2, 0, 1, 0]], atol=1e-5)  # 0.3 and 0.6 m ahead
+    # 0.2 m left: both stop at the end
+    assert np.allclose(t["waypoints"][-3, :, 0], [2 / 3, 2 / 3], atol=1e-5)
     assert np.allclose(t["waypoints"][-1, :, 0], 0, atol=1e-5)  # past the end: stay
     assert np.allclose(t["goal"][0], [1.0, 0.0, 0.0, 1.0], atol=1e-5)  # 2 m ahead, turned 90 deg left
     assert np.allclose(t["distance"][:, 0], labels["geodesic_distance"] / 2.0)
@@ -308,13 +310,13 @@ def test_hindsight_targets_are_recomputed_for_the_goal_frame():
     from policies.pignav.processing import hindsight_targets
 
     config, data = (
-        tiny(waypoints=3, waypoint_stride=4, waypoint_spacing=0.1, distance_scale=1.0),
+        tiny(waypoints=3, waypoint_spacing=0.2, distance_scale=1.0),
         straight_episode_set(),
     )
     t, g = torch.tensor([45]), torch.tensor([55])  # the second episode, driving +y, 10 steps = 0.5 m ahead
     out = hindsight_targets(data, t, g, config)
-    # robot frame: straight ahead; the third waypoint (12 steps) stops at the goal (10 steps)
-    assert torch.allclose(out["waypoints"][0, :, 0], torch.tensor([2.0, 4.0, 5.0]), atol=1e-5)
+    # robot frame: straight ahead every 0.2 m along the path; the third (0.6 m) stops at the goal (0.5 m)
+    assert torch.allclose(out["waypoints"][0, :, 0], torch.tensor([1.0, 2.0, 2.5]), atol=1e-5)
     assert torch.allclose(out["waypoints"][0, :, 1:], torch.tensor([[0.0, 1.0, 0.0]] * 3), atol=1e-5)
     assert torch.allclose(out["goal"][0], torch.tensor([0.5, 0.0, 1.0, 0.0]), atol=1e-5)
     assert torch.allclose(out["distance"][0], torch.tensor([0.5]), atol=1e-6)

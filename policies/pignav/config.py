@@ -29,9 +29,8 @@ class PigNavConfig(DictConfig):
     fusion_depth: int = 2  # late fusion: transformer blocks over the per-image features
     head_hidden: int = 256
     # targets (robot frame)
-    waypoints: int = 5  # K local waypoints: the robot's own future poses
-    waypoint_stride: int = 8  # control steps between local waypoints
-    waypoint_spacing: float = 0.1  # [m] positions are divided by this
+    waypoints: int = 5  # K local waypoints: where the robot's own path goes next
+    waypoint_spacing: float = 0.15  # [m] along that path between local waypoints; positions are divided by it
     path_waypoints: int = 8  # M global-path waypoints along the shortest path
     distance_scale: float = 5.0  # [m] goal positions, distances and global-path points are divided by this
     # loss weights (Huber, each head in units of its own spread); 0 switches an auxiliary head off (ablations)
@@ -67,7 +66,7 @@ class PigNavConfig(DictConfig):
     negative_goals: float = 0.1  # share of samples with a negative goal
     heldout: float = 0.1  # share of each folder's episodes kept for open-loop validation
     # controller
-    lookahead: int = 1  # which predicted waypoint the controller steers at
+    lookahead: int = 2  # which predicted waypoint the controller steers at (0.45 m ahead)
     speed: float = 0.8
 
     @property

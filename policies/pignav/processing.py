@@ -2,6 +2,10 @@
 (hindsight frames of the same episode, the episode's final goal image, or another episode's frame as a
 negative); goal augmentation; the losses of the heads.
 
+Local waypoints are where the robot's own path goes next, every `waypoint_spacing` metres along it (not
+every so many steps: from one frame nobody can tell how fast the robot drives, so time-spaced waypoints
+leave the model guessing the speed, and their error swamps the steering signal).
+
 Hindsight goals (GNM, ViNT, NoMaD): the goal image is the frame t + delta of the same episode, and every
 head's target is recomputed for it: the local waypoints stop at the goal, the relative goal pose is the
 pose at t + delta, the distance is the path length driven from t to t + delta (ViNT's temporal distance,
@@ -28,20 +32,42 @@ PATH_SPACING = 0.25  # [m] between global-path waypoints, as in the scenes' labe
 EPISODE_GAP = 1.0e6  # [m] added to the cumulative path per episode, so one sorted array holds them all
 
 
+def along_path(pose: torch.Tensor, arc: torch.Tensor, t: torch.Tensor, stop: torch.Tensor,
+               spacing: float, count: int) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
+    """The points `spacing`, 2 x spacing, ... metres along the driven path after step t, stopping at the
+    path length `stop`: (B, count, 2) positions (interpolated) and (B, count) headings (of the frame at or
+    after each point). `arc` is sorted (the cumulative path length, episodes EPISODE_GAP apart)."""
+    along = arc[t][:, None] + spacing * torch.arange(1, count + 1, dtype=torch.float64)
+    along = torch.minimum(along, stop[:, None])
+    right = torch.clamp(torch.searchsorted(arc, along), max=len(arc) - 1)
+    left = torch.clamp(right - 1, min=0)
+    w = ((along - arc[left]) / (arc[right] - arc[left]).clamp_min(1e-9)).clamp(0, 1)[..., None]
+    return pose[left, :2] * (1 - w) + pose[right, :2] * w, pose[right, 2]
+
+
+def local_waypoints(pose: torch.Tensor, arc: torch.Tensor, t: torch.Tensor, stop: torch.Tensor,
+                    config: PigNavConfig) -> torch.Tensor:  # fmt: skip
+    """(B, K, 4) local waypoints of steps t, robot frame: x, y (divided by the spacing), cos and sin of
+    the heading change; they stop at path length `stop` (the goal)."""
+    xy, yaw = along_path(pose, arc, t, stop, config.waypoint_spacing, config.waypoints)
+    dyaw = yaw - pose[t][:, None, 2]
+    here = pose[t]
+    return torch.cat([to_robot_frame(here, xy) / config.waypoint_spacing, torch.cos(dyaw)[..., None],
+                      torch.sin(dyaw)[..., None]], -1)  # fmt: skip
+
+
 def episode_targets(labels: dict, config: PigNavConfig) -> dict[str, np.ndarray]:
     """Per-step targets for the episode's final goal, from its privileged labels (robot frame, scaled)."""
     pose = torch.from_numpy(labels["robot_pose"]).double()  # (T, 3)
-    t = len(pose)
-    ahead = torch.arange(1, config.waypoints + 1) * config.waypoint_stride
-    future = pose[torch.clamp(torch.arange(t)[:, None] + ahead[None], max=t - 1)]  # (T, K, 3)
-    future_xy = to_robot_frame(pose, future[..., :2]) / config.waypoint_spacing
-    dyaw = future[..., 2] - pose[:, None, 2]
+    t = torch.arange(len(pose))
+    step = torch.linalg.norm(torch.diff(pose[:, :2], dim=0), dim=-1)
+    arc = torch.cat([torch.zeros(1, dtype=torch.float64), torch.cumsum(step, 0)])
     goal = torch.from_numpy(labels["goal_pose"]).double()
     goal_xy = to_robot_frame(pose, goal[:, None, :2])[:, 0] / config.distance_scale
     goal_yaw = goal[:, 2] - pose[:, 2]
     path = torch.from_numpy(labels["path_waypoints"][:, : config.path_waypoints]).double()
     targets = {
-        "waypoints": torch.cat([future_xy, torch.cos(dyaw)[..., None], torch.sin(dyaw)[..., None]], -1),
+        "waypoints": local_waypoints(pose, arc, t, arc[-1].expand(len(t)), config),
         "goal": torch.cat([goal_xy, torch.cos(goal_yaw)[:, None], torch.sin(goal_yaw)[:, None]], -1),
         "distance": torch.from_numpy(labels["geodesic_distance"]).double()[:, None] / config.distance_scale,
         "path": to_robot_frame(pose, path) / config.distance_scale,
@@ -155,32 +181,13 @@ def mix(first: DemoSet, second: DemoSet, second_share: float) -> DemoSet:
 
 def hindsight_targets(data: DemoSet, t: torch.Tensor, g: torch.Tensor, config: PigNavConfig) -> dict:
     """Every head's target for the goal frame g of the same episode as t (g >= t), robot frame at t, scaled."""
-    pose = data.pose
-    here = pose[t]
-    ahead = torch.arange(1, config.waypoints + 1) * config.waypoint_stride
-    future = pose[torch.minimum(t[:, None] + ahead[None], g[:, None])]  # the waypoints stop at the goal
-    dyaw = future[..., 2] - here[:, None, 2]
-    goal = pose[g]
+    pose, here, goal = data.pose, data.pose[t], data.pose[g]
     goal_yaw = goal[:, 2] - here[:, 2]
-    # the driven trajectory resampled every PATH_SPACING metres from t, stopping at g
-    along = data.arc[t][:, None] + PATH_SPACING * torch.arange(
-        1, config.path_waypoints + 1, dtype=torch.float64
-    )
-    along = torch.minimum(along, data.arc[g][:, None])
-    right = torch.clamp(torch.searchsorted(data.arc, along), max=len(data.arc) - 1)
-    left = torch.clamp(right - 1, min=0)
-    span = (data.arc[right] - data.arc[left]).clamp_min(1e-9)
-    w = ((along - data.arc[left]) / span).clamp(0, 1)[..., None]
-    path = pose[left, :2] * (1 - w) + pose[right, :2] * w
+    path, _ = along_path(
+        pose, data.arc, t, data.arc[g], PATH_SPACING, config.path_waypoints
+    )  # driven path to g
     targets = {
-        "waypoints": torch.cat(
-            [
-                to_robot_frame(here, future[..., :2]) / config.waypoint_spacing,
-                torch.cos(dyaw)[..., None],
-                torch.sin(dyaw)[..., None],
-            ],
-            -1,
-        ),  # fmt: skip
+        "waypoints": local_waypoints(pose, data.arc, t, data.arc[g], config),  # stopping at the goal
         "goal": torch.cat(
             [
                 to_robot_frame(here, goal[:, None, :2])[:, 0] / config.distance_scale,
