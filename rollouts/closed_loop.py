@@ -102,9 +102,9 @@ def run_episodes(env, policy, episodes: list, seed: int = 0, video_episodes: int
 
 
 def shard_size(episodes: int, workers: int, num_envs: int) -> int:
-    """Episodes per shard: at least a simulation's envs (shards end with idle envs), at most a quarter of
-    each worker's share (a dead worker's shard is what reruns)."""
-    return max(1, min(episodes, max(num_envs, math.ceil(episodes / (4 * workers)))))
+    """Episodes per shard: every worker gets one; beyond that at least a simulation's envs (a shard ends
+    with idle envs) or a quarter of each worker's share (a dead worker's shard is what reruns)."""
+    return max(1, min(math.ceil(episodes / workers), max(num_envs, math.ceil(episodes / (4 * workers)))))
 
 
 def run_episodes_on_workers(env_name: str, cfg, make_policy: Callable, episodes: list, workers: int,
