@@ -53,3 +53,30 @@ def test_collected_dataset_does_not_depend_on_the_number_of_workers(tmp_path):
         np.testing.assert_array_equal(data_1["labels"]["robot_pose"], data_2["labels"]["robot_pose"])
     # DART noise (the scenes' default 0.1) was applied, per episode, the same in both
     assert not np.allclose(one[0][0]["actions"], one[0][0]["executed_actions"])
+
+
+def test_a_worker_that_dies_is_replaced_and_its_shard_reruns(tmp_path, capsys):
+    """The first shard kills its worker once; a new worker runs it again and nothing else is lost."""
+    from envs.registry import make_env_cfg
+    from rollouts.workers import run_sharded, start_ray
+
+    marker = tmp_path / "died"
+
+    def work(env, state, shard):
+        import os
+
+        if shard == 0 and not marker.exists():
+            marker.touch()
+            os._exit(1)  # as a crash or an out-of-memory kill would
+        return shard * 10 + env.unwrapped.num_envs
+
+    import ray
+
+    start_ray(None, 2)
+    cfg = make_env_cfg("arena", 1, "cpu", cameras=False)
+    try:
+        results, interrupted = run_sharded("arena", cfg, lambda env: None, work, range(3), 2, 1)
+    finally:
+        ray.shutdown()
+    assert results == {0: 1, 1: 11, 2: 21} and not interrupted and marker.exists()
+    assert "a worker died" in capsys.readouterr().out

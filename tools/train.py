@@ -38,6 +38,7 @@ from tools.cli import (
     add_root,
     add_run_args,
     add_student_args,
+    add_worker_args,
     check_counts,
     check_env,
     env_cfg_from_args,
@@ -81,6 +82,7 @@ def build_parser() -> tuple[ArgumentParser, dict[str, ArgumentParser]]:
                 continue
             add_demo_args(p)
             add_student_args(p)
+            add_worker_args(p)  # for the demonstrations it collects
             if kind == "siglip_bc":
                 from policies.siglip_bc.config import add_args
             else:
@@ -94,9 +96,9 @@ def simulation(env: str, cfg):
     return launch(env, cfg) if distributed.is_main() else nullcontext()
 
 
-def ensure_demos(env: str, episodes: int, demos_dir: Path, expert: Path | None = None) -> None:
-    """Collect demonstrations in a subprocess (one simulation per process) if too few exist; under
-    torchrun rank 0 collects while the others wait."""
+def ensure_demos(env: str, episodes: int, demos_dir: Path, expert: Path | None = None, args=None) -> None:
+    """Collect demonstrations in a subprocess (one simulation per process) if too few exist, on the
+    `--workers` of `args`; under torchrun rank 0 collects while the others wait."""
     if not distributed.is_main():
         return
     if len(dataset.episode_files(demos_dir)) >= episodes:
@@ -105,6 +107,10 @@ def ensure_demos(env: str, episodes: int, demos_dir: Path, expert: Path | None =
                "--out", str(demos_dir)]  # fmt: skip
     if expert is not None:
         command += ["--checkpoint", str(expert)]
+    if args is not None and args.workers > 1:
+        command += ["--workers", str(args.workers)]
+    if args is not None and args.ray_address:
+        command += ["--ray-address", args.ray_address]
     print("collecting demonstrations: " + " ".join(command))
     subprocess.run(command, check=True)
 
@@ -167,7 +173,7 @@ def train_siglip_bc(parser, args) -> int:
     check_demos(parser, args.env, demos_dir)
     val_episodes = validation_episodes(parser, args)
     cfg = env_cfg_from_args(parser, args, cameras=True)
-    ensure_demos(args.env, config.demo_episodes, demos_dir, expert if ppo else None)
+    ensure_demos(args.env, config.demo_episodes, demos_dir, expert if ppo else None, args)
     distributed.main_first(lambda: build_cache(demos_dir, encoder))
     run_dir = args.out or runs_dir(args.env, "siglip_bc")
     with simulation(args.env, cfg) as env:
@@ -237,7 +243,7 @@ def train_pignav(parser, args) -> int:
     cfg = env_cfg_from_args(parser, args, cameras=True)
     for env_name in needed:
         expert = runs_dir(env_name, "expert") if ENVS[env_name].demo_expert == "ppo" else None
-        ensure_demos(env_name, config.demo_episodes, demo_dirs[env_name], expert)
+        ensure_demos(env_name, config.demo_episodes, demo_dirs[env_name], expert, args)
     distributed.barrier()  # rank 0 has collected what was missing
     mae_dir = workspace_root() / "runs" / "mae-sim"  # MAE-sim encoders, shared by every run of a setting
     recipe = PigNavRecipe(config, args.env, demo_dirs, mae_dir, args.pretrained, args.mae_weights, args.seed)
