@@ -9,7 +9,8 @@ median of several timed runs of random actions. Startup is the time from the wor
 to its first env step; a cold start points Warp at an empty kernel cache. `make demo` stage times
 are read from the files the stages write (they time themselves). Writes bench.json and bench.md.
 
---scaling measures, in one run: rendered env-steps/s of 1 and 2 Ray simulation workers (64 envs, 64x64
+--scaling measures, in one run: a PPO-sized torch update loop with torch's default threads and with
+goalnav's, alone and beside a busy process; rendered env-steps/s of 1 and 2 Ray simulation workers (64 envs, 64x64
 each; all workers step at once after a shared start line, and the rate is their env-steps over the span
 from the first start to the last end), the wall time of evaluating the 100 arena test episodes with
 cameras on 1 and 2 workers (random policy with --video), and PIG-Nav training samples/s under torchrun
@@ -207,10 +208,57 @@ def train_scaling(processes: int, steps: int, warmup: int) -> dict:
             "load_after": load()}  # fmt: skip
 
 
+def update_worker(threads: int, seconds: float = 4.0) -> None:
+    """A PPO-sized update loop (17 inputs, 64x64 policy and value MLPs, minibatch 64, Adam) with `threads`
+    torch threads; prints its iterations/s."""
+    import torch
+    from torch import nn
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    net = nn.ModuleDict({k: nn.Sequential(nn.Linear(17, 64), nn.Tanh(), nn.Linear(64, 64), nn.Tanh(), nn.Linear(64, n))
+                         for k, n in (("pi", 2), ("vf", 1))})  # fmt: skip
+    optimizer = torch.optim.Adam(net.parameters(), lr=3e-4)
+    x = torch.randn(64, 17)
+    iterations, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        loss = net["pi"](x).square().mean() + net["vf"](x).square().mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        iterations += 1
+    print("RESULT " + json.dumps({"it_per_s": round(iterations / (time.perf_counter() - start), 1)}))
+
+
+def threads_scaling() -> list[dict]:
+    """The update loop with torch's default threads (every core) and with ours, alone and beside a busy
+    process (a spinning Python loop started here)."""
+    from compute import cores, threads_per_process
+
+    rows = []
+    for busy in (False, True):
+        spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if busy else None
+        try:
+            for label, threads in (("torch default", cores()), ("goalnav default", threads_per_process(1))):
+                before = load()
+                proc = subprocess.run([sys.executable, __file__, "--update-worker", str(threads)],
+                                      capture_output=True, text=True, env=os.environ | {"OMP_NUM_THREADS": str(threads)})  # fmt: skip
+                line = next(x for x in proc.stdout.splitlines() if x.startswith("RESULT "))
+                rows.append({"measure": f"PPO-sized update loop it/s, {label} ({threads} threads), "
+                                        f"{'beside a busy process' if busy else 'alone'}", "workers": 1,
+                             "value": json.loads(line[len("RESULT ") :])["it_per_s"], "load_before": before,
+                             "load_after": load()})  # fmt: skip
+                print(rows[-1])
+        finally:
+            if spinner is not None:
+                spinner.kill()
+    return rows
+
+
 def scaling(args) -> int:
     """1 vs 2 workers / processes, side by side in one run (see the module's docstring)."""
     steps, warmup, episodes, train_steps = (20, 5, 20, 10) if args.quick else (150, 20, 100, 60)
-    results = []
+    results = threads_scaling()
     for workers in (1, 2):
         results.append(sim_scaling(workers, steps, warmup))
         print(results[-1])
@@ -337,8 +385,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--train-worker", nargs=2, type=int, metavar=("STEPS", "WARMUP"), help=argparse.SUPPRESS
     )
+    parser.add_argument("--update-worker", type=int, metavar="THREADS", help=argparse.SUPPRESS)
     args = parse(parser, argv)
     args.out = args.out or workspace_root() / "results" / "bench"
+    if args.update_worker:
+        update_worker(args.update_worker)
+        return 0
     if args.train_worker:
         train_worker(*args.train_worker)
         return 0
