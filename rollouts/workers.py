@@ -10,6 +10,7 @@ and, for collection, the dataset folder on a shared file system.
 
 from __future__ import annotations
 
+import copy
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -68,14 +69,18 @@ def run_sharded(env_name: str, cfg, setup: Callable, work: Callable, shards: Ite
                 done: Callable[[int, Any, Any], bool] | None = None, progress: tqdm | None = None,
                 size: Callable[[Any, Any], int] = lambda shard, result: len(shard)) -> tuple[dict[int, Any], bool]:  # fmt: skip
     """Run every shard (in order of handing out) on `workers` simulation workers; returns (shard index ->
-    result for the shards that finished, whether Ctrl-C stopped it). `done(index, shard, result)` may end the run early (True); the
-    shards still running are then cancelled. `progress` advances by `size(shard, result)` per finished shard."""
+    result for the shards that finished, whether Ctrl-C stopped it). `done(index, shard, result)` may end
+    the run early (True); the shards still running are then cancelled. `progress` advances by
+    `size(shard, result)` per finished shard."""
     import ray
     from ray.exceptions import RayActorError, WorkerCrashedError
 
     from storage import workspace_root
 
     gpus = 1 if cfg.sim.device.startswith("cuda") and ray.cluster_resources().get("GPU", 0) >= 1 else 0
+    if gpus:  # a worker sees only the GPU Ray gave it
+        cfg = copy.deepcopy(cfg)
+        cfg.sim.device = "cuda:0"
     actor = ray.remote(num_cpus=1, num_gpus=gpus, max_restarts=0)(SimulationWorker)
 
     def new_worker():

@@ -271,8 +271,9 @@ def train_idm(parser, args) -> int:
         report = fit(config, args.demos, run_dir, args.seed, args.fresh, args.demo_episodes)
     except (FileNotFoundError, dataset.DatasetError) as err:
         parser.error(str(err))
-    print(json.dumps(report, indent=2))
-    print(f"wrote {run_dir / 'idm.pt'}, {run_dir / 'accuracy.json'}, {run_dir / 'trajectories.png'}")
+    if distributed.is_main():
+        print(json.dumps(report, indent=2))
+        print(f"wrote {run_dir / 'idm.pt'}, {run_dir / 'accuracy.json'}, {run_dir / 'trajectories.png'}")
     return 0
 
 
