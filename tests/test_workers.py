@@ -1,10 +1,9 @@
-"""Rollouts sharded over Ray workers give what one simulation gives: the same per-episode outcomes of a
-fixed episode set, and the same collected dataset. Each run is its own process (one simulation per
-process); the reference runs in-process (--workers 1), the other on 2 local Ray workers."""
+"""Rollouts on Ray workers: a collection sharded over 2 workers writes the dataset one simulation writes
+(the evaluation's 1-vs-2-workers test is in test_determinism.py), and a worker that dies is replaced.
+Each collection is its own process (one simulation per process)."""
 
 from __future__ import annotations
 
-import csv
 import subprocess
 import sys
 from pathlib import Path
@@ -21,21 +20,8 @@ def run(command: list[str]) -> None:
     assert proc.returncode == 0, proc.stderr[-3000:]
 
 
-def evaluate(out: Path, *flags: str) -> list[dict]:
-    run(["evaluation/run.py", "--policy", "planner", "--env", "rooms", "--episodes", "3", "--num-envs", "1",
-         "--device", "cpu", "--no-plots", "--out", str(out), *flags])  # fmt: skip
-    with (out / "episodes.csv").open() as f:
-        return list(csv.DictReader(f))
-
-
-def test_evaluation_outcomes_do_not_depend_on_the_number_of_workers(tmp_path):
-    one, two = evaluate(tmp_path / "one"), evaluate(tmp_path / "two", "--workers", "2")
-    assert [r["episode_id"] for r in one] == ["0", "1", "2"]
-    assert one == two
-
-
 def collect(root: Path, *flags: str) -> list[tuple[dict, dict]]:
-    run(["tools/collect.py", "--env", "rooms", "--episodes", "3", "--camera-size", "16", "--device", "cpu",
+    run(["tools/collect.py", "--env", "rooms", "--episodes", "2", "--camera-size", "16", "--device", "cpu",
          "--root", str(root), *flags])  # fmt: skip
     return [dataset.read_episode(path) for path in dataset.episode_files(root / "data" / "rooms" / "demos")]
 
@@ -44,7 +30,7 @@ def test_collected_dataset_does_not_depend_on_the_number_of_workers(tmp_path):
     (tmp_path / "one").mkdir(), (tmp_path / "two").mkdir()
     one = collect(tmp_path / "one", "--num-envs", "2")
     two = collect(tmp_path / "two", "--num-envs", "1", "--workers", "2")
-    assert len(one) == len(two) == 3
+    assert len(one) == len(two) == 2
     for (data_1, attrs_1), (data_2, attrs_2) in zip(one, two, strict=True):
         assert attrs_1 == attrs_2
         for key in ("actions", "executed_actions"):

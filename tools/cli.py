@@ -4,7 +4,7 @@ one thing everywhere:
 --root DIR         workspace for runs/, data/ and results/ (default: $GOALNAV_ROOT, else the repository)
 --threads N        torch/OpenMP threads of each process (default: its share of the cores less one for the
                    simulation; workers x threads never exceeds the cores unless asked to)
---workers N        rollouts (evaluation, collection, DAgger, validation) sharded over N Ray worker processes,
+--workers N        rollouts (evaluation, collection) sharded over N Ray worker processes,
                    one simulation each;  --ray-address ADDR  join a Ray cluster (default: $RAY_ADDRESS, else
                    a local Ray started in-process)
 --env, --layout, --num-envs, --device, --seed      which env, how many in parallel, where, which episodes
