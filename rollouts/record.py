@@ -44,13 +44,13 @@ class EpisodeBuffer:
 class SlotSource:
     """The episode source of a collection: slots first, first + 1, ... handed out in order, each episode drawn
     with a generator of its own (seed, slot), so slot k is the same episode in any env, worker or run; None
-    once `last` (exclusive) is reached or the source is closed (the env then samples episodes nobody keeps)."""
+    once `last` (exclusive) is reached (the env then samples episodes nobody keeps)."""
 
     def __init__(self, first: int, last: int | None, seed: int):
-        self.next, self.last, self.seed, self.open = first, last, seed, True
+        self.next, self.last, self.seed = first, last, seed
 
     def __call__(self, env_id: int) -> tuple[int, np.random.Generator] | None:
-        if not self.open or (self.last is not None and self.next >= self.last):
+        if self.last is not None and self.next >= self.last:
             return None
         self.next += 1
         return self.next - 1, np.random.default_rng([self.seed, self.next - 1])
