@@ -59,7 +59,8 @@ def add_worker_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=1,
                         help="Ray worker processes for rollouts, one simulation each (default: 1, in this process)")  # fmt: skip
     parser.add_argument("--ray-address", default=None,
-                        help="join this Ray cluster (default: $RAY_ADDRESS, else a local Ray started in-process)")  # fmt: skip
+                        help="join this Ray cluster, e.g. auto on a cluster node (default: $RAY_ADDRESS, else a local "
+                             "Ray started in-process)")  # fmt: skip
 
 
 def uses_workers(args: argparse.Namespace) -> bool:
