@@ -21,7 +21,9 @@ setup: .venv/.synced
 # The main job at the quick (CPU) scale: train what is missing, evaluate on the fixed test episodes,
 # print the comparison table. Each stage writes files, so an interrupted demo resumes where it stopped.
 ENV ?= arena
-EVAL := --env $(ENV) --split test --num-envs 50
+# simulations in parallel for evaluation and collection (Ray workers), e.g. make demo WORKERS=2
+WORKERS ?= 1
+EVAL := --env $(ENV) --split test --num-envs 50 --workers $(WORKERS)
 
 demo: setup results/$(ENV)/comparison.md
 	@cat results/$(ENV)/comparison.md
@@ -38,14 +40,14 @@ results/$(ENV)/random/summary.json:
 # SigLIP-BC: collects the demonstrations it needs, embeds them once, trains with closed-loop validation.
 # Without SigLIP weights it uses the offline encoder, and its rows say so.
 runs/$(ENV)/siglip_bc/train_summary.json: runs/$(ENV)/expert/expert.zip
-	$(PY) tools/train.py siglip_bc --env $(ENV) --profile quick
+	$(PY) tools/train.py siglip_bc --env $(ENV) --profile quick --workers $(WORKERS)
 
 results/$(ENV)/siglip_bc/summary.json: runs/$(ENV)/siglip_bc/train_summary.json results/$(ENV)/expert/summary.json
 	$(PY) evaluation/run.py --policy siglip_bc $(EVAL)
 
 # PIG-Nav: MAE on the demonstration frames, then waypoint training with closed-loop validation.
 runs/$(ENV)/pignav/train_summary.json: runs/$(ENV)/expert/expert.zip
-	$(PY) tools/train.py pignav --env $(ENV) --profile quick
+	$(PY) tools/train.py pignav --env $(ENV) --profile quick --workers $(WORKERS)
 
 results/$(ENV)/pignav/summary.json: runs/$(ENV)/pignav/train_summary.json results/$(ENV)/expert/summary.json
 	$(PY) evaluation/run.py --policy pignav $(EVAL)

@@ -2,11 +2,20 @@
 startup time with a cold and a warm Warp kernel cache; the wall time of each `make demo` stage.
 
     python evaluation/bench.py [--quick] [--out results/bench]
+    python evaluation/bench.py --scaling [--quick]   # 1 vs 2 workers / processes, side by side in one run
 
 Each configuration runs in its own process (one simulation per process): warm-up steps, then the
 median of several timed runs of random actions. Startup is the time from the worker's first import
 to its first env step; a cold start points Warp at an empty kernel cache. `make demo` stage times
 are read from the files the stages write (they time themselves). Writes bench.json and bench.md.
+
+--scaling measures, in one run: a PPO-sized torch update loop with torch's default threads and with
+goalnav's, alone and beside a busy process; rendered env-steps/s of 1 and 2 Ray simulation workers (64 envs, 64x64
+each; all workers step at once after a shared start line, and the rate is their env-steps over the span
+from the first start to the last end), the wall time of evaluating the 100 arena test episodes with
+cameras on 1 and 2 workers (random policy with --video), and PIG-Nav training samples/s under torchrun
+with 1 and 2 processes (quick-profile model, random images, batch 32 per process). The load average before
+and after each measurement is recorded beside it. Writes scaling.json and scaling.md.
 """
 
 from __future__ import annotations
@@ -88,6 +97,188 @@ def worker(
         "runs": [round(r, 1) for r in rates],
         "startup_s": round(startup, 1),
     }
+
+
+def timed_steps(env, state, shard) -> dict:
+    """In a simulation worker: warm up, wait at the start line for the other workers, time the steps."""
+    import torch
+
+    steps, warmup, line, workers = shard
+    num_envs = env.unwrapped.num_envs
+    env.reset(seed=0)
+    actions = torch.rand(num_envs, 2, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    for _ in range(warmup):
+        env.step(actions)
+    Path(line, str(os.getpid())).touch()
+    while len(list(Path(line).iterdir())) < workers:
+        time.sleep(0.01)
+    start = time.time()
+    for _ in range(steps):
+        env.step(actions)
+    return {"start": start, "end": time.time(), "env_steps": steps * num_envs}
+
+
+def load() -> float:
+    return round(os.getloadavg()[0], 2)
+
+
+def sim_scaling(workers: int, steps: int, warmup: int, num_envs: int = 64, size: int = 64) -> dict:
+    """Rendered env-steps/s of `workers` simulations stepping at once (Ray workers, one simulation each)."""
+    from compute import threads_per_process
+    from envs.registry import make_env_cfg
+    from rollouts.workers import run_sharded, start_ray
+
+    start_ray(None, workers)
+    cfg = make_env_cfg(
+        "arena", num_envs, "cpu", cameras=True, camera_width=size, camera_height=size, layout="random"
+    )
+    before = load()
+    with tempfile.TemporaryDirectory() as line:
+        parts, _ = run_sharded("arena", cfg, lambda env: None, timed_steps, [(steps, warmup, line, workers)] * workers,
+                               workers, threads_per_process(workers))  # fmt: skip
+    span = max(p["end"] for p in parts.values()) - min(p["start"] for p in parts.values())
+    rate = sum(p["env_steps"] for p in parts.values()) / span
+    return {"measure": f"rendered env-steps/s, {num_envs} envs x {size}x{size} per worker", "workers": workers,
+            "value": round(rate, 1), "load_before": before, "load_after": load()}  # fmt: skip
+
+
+def eval_scaling(workers: int, episodes: int) -> dict:
+    """Wall time of evaluating the arena test episodes with cameras (random policy, --video)."""
+    with tempfile.TemporaryDirectory() as out:
+        command = [sys.executable, str(Path(__file__).parents[1] / "evaluation" / "run.py"), "--policy", "random",
+                   "--env", "arena", "--split", "test", "--episodes", str(episodes), "--num-envs", "50", "--device",
+                   "cpu", "--video", "--no-plots", "--out", out, "--workers", str(workers)]  # fmt: skip
+        before, start = load(), time.perf_counter()
+        proc = subprocess.run(command, capture_output=True, text=True)
+        wall = time.perf_counter() - start
+        if proc.returncode != 0:
+            raise RuntimeError(proc.stderr[-1500:])
+        summary = json.loads(Path(out, "summary.json").read_text())
+    return {"measure": f"{episodes} arena test episodes with cameras: command wall time (s)", "workers": workers,
+            "value": round(wall, 1), "rollout_seconds": summary["wall_seconds"], "load_before": before,
+            "load_after": load()}  # fmt: skip
+
+
+def train_worker(steps: int, warmup: int) -> None:
+    """Under torchrun: PIG-Nav (quick profile) training steps on random images; rank 0 prints the rate."""
+    import torch
+
+    from compute import distributed
+    from policies.pignav.config import PigNavConfig
+    from policies.pignav.model import PigNavNet
+    from training.trainer import train_step
+
+    distributed.start()
+    torch.manual_seed(distributed.rank())
+    config = PigNavConfig()
+    model = PigNavNet(config)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr)
+    batch = {
+        k: torch.rand(config.batch_size, 3, config.image_size, config.image_size) for k in ("obs", "goal")
+    }
+
+    class Loss:  # the forward and backward of a real step, on a stand-in target
+        def loss(self, model, batch):
+            return {"total": sum(o.square().mean() for o in model(batch["obs"], batch["goal"]).values())}
+
+    synced = distributed.synced(model)
+    for _ in range(warmup):
+        train_step(Loss(), model, optimizer, batch, synced)
+    distributed.barrier()
+    start = time.perf_counter()
+    for _ in range(steps):
+        train_step(Loss(), model, optimizer, batch, synced)
+    elapsed = max(distributed.all_gather(time.perf_counter() - start))
+    if distributed.is_main():
+        samples = steps * config.batch_size * distributed.world_size()
+        print("RESULT " + json.dumps({"samples_per_s": round(samples / elapsed, 1)}))
+
+
+def train_scaling(processes: int, steps: int, warmup: int) -> dict:
+    """PIG-Nav training samples/s of `processes` torchrun processes (DDP, gloo)."""
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(processes),
+               __file__, "--train-worker", str(steps), str(warmup)]  # fmt: skip
+    before = load()
+    proc = subprocess.run(command, capture_output=True, text=True)
+    line = next((x for x in proc.stdout.splitlines() if x.startswith("RESULT ")), None)
+    if proc.returncode != 0 or line is None:
+        raise RuntimeError(proc.stderr[-1500:])
+    return {"measure": "PIG-Nav training samples/s (quick model, batch 32 per process)", "workers": processes,
+            "value": json.loads(line[len("RESULT ") :])["samples_per_s"], "load_before": before,
+            "load_after": load()}  # fmt: skip
+
+
+def update_worker(threads: int, seconds: float = 4.0) -> None:
+    """A PPO-sized update loop (17 inputs, 64x64 policy and value MLPs, minibatch 64, Adam) with `threads`
+    torch threads; prints its iterations/s."""
+    import torch
+    from torch import nn
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    net = nn.ModuleDict({k: nn.Sequential(nn.Linear(17, 64), nn.Tanh(), nn.Linear(64, 64), nn.Tanh(), nn.Linear(64, n))
+                         for k, n in (("pi", 2), ("vf", 1))})  # fmt: skip
+    optimizer = torch.optim.Adam(net.parameters(), lr=3e-4)
+    x = torch.randn(64, 17)
+    iterations, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        loss = net["pi"](x).square().mean() + net["vf"](x).square().mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        iterations += 1
+    print("RESULT " + json.dumps({"it_per_s": round(iterations / (time.perf_counter() - start), 1)}))
+
+
+def threads_scaling() -> list[dict]:
+    """The update loop with torch's default threads (every core) and with ours, alone and beside a busy
+    process (a spinning Python loop started here)."""
+    from compute import cores, threads_per_process
+
+    rows = []
+    for busy in (False, True):
+        spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if busy else None
+        try:
+            for label, threads in (("torch default", cores()), ("goalnav default", threads_per_process(1))):
+                before = load()
+                proc = subprocess.run([sys.executable, __file__, "--update-worker", str(threads)],
+                                      capture_output=True, text=True, env=os.environ | {"OMP_NUM_THREADS": str(threads)})  # fmt: skip
+                line = next(x for x in proc.stdout.splitlines() if x.startswith("RESULT "))
+                rows.append({"measure": f"PPO-sized update loop it/s, {label} ({threads} threads), "
+                                        f"{'beside a busy process' if busy else 'alone'}", "workers": 1,
+                             "value": json.loads(line[len("RESULT ") :])["it_per_s"], "load_before": before,
+                             "load_after": load()})  # fmt: skip
+                print(rows[-1])
+        finally:
+            if spinner is not None:
+                spinner.kill()
+    return rows
+
+
+def scaling(args) -> int:
+    """1 vs 2 workers / processes, side by side in one run (see the module's docstring)."""
+    steps, warmup, episodes, train_steps = (20, 5, 20, 10) if args.quick else (150, 20, 100, 60)
+    results = threads_scaling()
+    for workers in (1, 2):
+        results.append(sim_scaling(workers, steps, warmup))
+        print(results[-1])
+    for processes in (1, 2):
+        results.append(train_scaling(processes, train_steps, 5))
+        print(results[-1])
+    for workers in (1, 2):
+        results.append(eval_scaling(workers, episodes))
+        print(results[-1])
+    info = machine_info()
+    lines = ["# Scaling out: 1 vs 2 workers / processes", "", "Machine: " + ", ".join(f"{k} {v}" for k, v in info.items() if v is not None), "",
+             "| measure | workers / processes | value | load before | load after |", "| --- | --- | --- | --- | --- |"]  # fmt: skip
+    lines += [f"| {r['measure']} | {r['workers']} | {r['value']:,} | {r['load_before']} | {r['load_after']} |"
+              for r in results]  # fmt: skip
+    atomic_write_text(
+        args.out / "scaling.json", json.dumps({"machine": info, "results": results}, indent=2) + "\n"
+    )
+    atomic_write_text(args.out / "scaling.md", "\n".join(lines) + "\n")
+    print(f"wrote {args.out / 'scaling.json'} and {args.out / 'scaling.md'}")
+    return 0
 
 
 def machine_info() -> dict:
@@ -189,9 +380,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
     parser.add_argument("--out", type=Path, default=None, help="default: results/bench")
     parser.add_argument("--device", default=None)
+    parser.add_argument("--scaling", action="store_true", help="1 vs 2 workers / training processes")
     parser.add_argument("--worker", nargs=3, metavar=("NUM_ENVS", "SIZE", "CAMERAS"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--train-worker", nargs=2, type=int, metavar=("STEPS", "WARMUP"), help=argparse.SUPPRESS
+    )
+    parser.add_argument("--update-worker", type=int, metavar="THREADS", help=argparse.SUPPRESS)
     args = parse(parser, argv)
     args.out = args.out or workspace_root() / "results" / "bench"
+    if args.update_worker:
+        update_worker(args.update_worker)
+        return 0
+    if args.train_worker:
+        train_worker(*args.train_worker)
+        return 0
+    if args.scaling:
+        return scaling(args)
     plan = QUICK if args.quick else GPU if (args.device or "").startswith("cuda") else FULL
     if args.worker:
         n, size, cams = int(args.worker[0]), int(args.worker[1]), args.worker[2] == "1"

@@ -1,6 +1,7 @@
 """Evaluate a policy in closed loop on a fixed episode set and write its results.
 
     python evaluation/run.py --policy expert --env arena [--split test] [--episodes N] [--video] [--viz viser]
+    python evaluation/run.py --policy expert --env arena --workers 2      # the set sharded over 2 simulations
     python evaluation/run.py --replay results/arena/expert --episode 3 [--viz viser]   # step through it
 
 Writes episodes.csv, summary.json, results.md and plots to --out (default results/<env>/<policy>).
@@ -23,7 +24,17 @@ from episodes.sets import GRADED, SPLITS, EpisodeSetError, episode_tags, load_ep
 from evaluation.report import read_episodes_csv, write_report, write_video
 from rollouts.metrics import steps_ratio, summarize, summarize_groups
 from storage import FolderInUse, FolderLock, clean_debris, data_dir, repo_root, results_dir
-from tools.cli import PROFILES, add_env_args, check_counts, check_env, env_cfg_from_args, make_parser, parse
+from tools.cli import (
+    PROFILES,
+    add_env_args,
+    add_worker_args,
+    check_counts,
+    check_env,
+    env_cfg_from_args,
+    make_parser,
+    parse,
+    uses_workers,
+)
 from tools.registry import (
     NEEDS_CAMERAS,
     POLICY_KINDS,
@@ -124,6 +135,7 @@ def build_parser():
     parser = make_parser(__doc__)
     parser.add_argument("--policy", choices=POLICY_KINDS, default=None)
     add_env_args(parser, num_envs=16)
+    add_worker_args(parser)
     parser.add_argument("--checkpoint", type=Path, default=None, help="checkpoint file or run folder")
     parser.add_argument("--split", choices=[*SPLITS, *GRADED], default="test",
                         help="the fixed episode set; *_graded: the scenes' sets binned by distance (default: test)")  # fmt: skip
@@ -181,6 +193,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(
             "--graph is for --policy pignav or late_fusion in the image-goal scenes (rooms, maze, halls)"
         )
+    if uses_workers(args) and (args.graph or args.viz != "none"):
+        parser.error(
+            "--graph and --viz run in this process's simulation; leave out --workers / --ray-address"
+        )
     cfg = env_cfg_with_viz(parser, args, cameras=NEEDS_CAMERAS[args.policy] or args.video)
     try:
         checkpoint = resolve_checkpoint(args.policy, args.env, args.checkpoint)
@@ -235,18 +251,32 @@ def traversal_graphs(env, env_name: str, split: str, episodes: list) -> tuple[di
 
 
 def evaluate(args, cfg, checkpoint: Path | None, episodes: list, out_dir: Path) -> int:
-    from rollouts.closed_loop import run_episodes
+    from rollouts.closed_loop import run_episodes, run_episodes_on_workers
 
-    start, graph_info = time.perf_counter(), {}
-    with launch(args.env, cfg) as env:
-        policy = make_policy(args.policy, args.env, checkpoint, cfg.scene.num_envs, cfg.sim.device, args.seed,
-                             args.encoder_weights)  # fmt: skip
-        if args.graph:
-            from policies.pignav.topological import TopologicalNavigator
+    start, graph_info, video = time.perf_counter(), {}, 3 if args.video else 0
+    kind, env_name, seed, weights = args.policy, args.env, args.seed, args.encoder_weights
 
-            graphs, graph_info = traversal_graphs(env, args.env, args.split, episodes)
-            policy = TopologicalNavigator(policy, graphs)
-        result = run_episodes(env, policy, episodes, seed=args.seed, video_episodes=3 if args.video else 0)
+    def policy_for(env):
+        unwrapped = env.unwrapped
+        return make_policy(
+            kind, env_name, checkpoint, unwrapped.num_envs, str(unwrapped.device), seed, weights
+        )
+
+    if uses_workers(args):
+        from rollouts.workers import start_ray
+
+        start_ray(args.ray_address, args.workers)
+        result = run_episodes_on_workers(args.env, cfg, policy_for, episodes, args.workers, args.worker_threads,
+                                         seed=args.seed, video_episodes=video)  # fmt: skip
+    else:
+        with launch(args.env, cfg) as env:
+            policy = policy_for(env)
+            if args.graph:
+                from policies.pignav.topological import TopologicalNavigator
+
+                graphs, graph_info = traversal_graphs(env, args.env, args.split, episodes)
+                policy = TopologicalNavigator(policy, graphs)
+            result = run_episodes(env, policy, episodes, seed=args.seed, video_episodes=video)
     for record in result.records:  # what the set says of each episode: distance bin, goal visible at start
         tags = episode_tags(episodes[record.episode_id])
         record.bin = tags.get("bin", "")
@@ -257,11 +287,11 @@ def evaluate(args, cfg, checkpoint: Path | None, episodes: list, out_dir: Path) 
         "layout": args.layout,
         "split": args.split,
         "checkpoint": str(checkpoint) if checkpoint else None,
-        "encoder": getattr(policy, "encoder_name", None),
-        "variant": (getattr(policy, "metadata", {}).get("variant") or "") + (" + graph" if args.graph else "")
-        or None,
+        "encoder": result.policy_info.get("encoder"),
+        "variant": (result.policy_info.get("variant") or "") + (" + graph" if args.graph else "") or None,
         "instruction_style": getattr(cfg, "instruction_style", None),
         "num_envs": cfg.scene.num_envs,
+        "workers": args.workers if uses_workers(args) else 1,
         "device": cfg.sim.device,
         "seed": args.seed,
         "episodes_requested": len(episodes),

@@ -3,6 +3,8 @@ the next one, and each episode is counted once."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -14,17 +16,19 @@ from rollouts.metrics import EpisodeRecord
 
 
 class EpisodeQueue:
-    """Hands out each episode of a set once, in order; None when the set is used up."""
+    """Hands out each episode of a set once, in order, with its id (default: its position); None when the
+    set is used up."""
 
-    def __init__(self, episodes: list):
+    def __init__(self, episodes: list, ids: list[int] | None = None):
         self.episodes = episodes
+        self.ids = list(range(len(episodes))) if ids is None else list(ids)
         self.next_index = 0
 
     def __call__(self, env_id: int) -> tuple[int, object] | None:
         if self.next_index >= len(self.episodes):
             return None
         self.next_index += 1
-        return self.next_index - 1, self.episodes[self.next_index - 1]
+        return self.ids[self.next_index - 1], self.episodes[self.next_index - 1]
 
 
 @dataclass
@@ -33,16 +37,18 @@ class RolloutResult:
     trajectories: dict[int, np.ndarray] = field(default_factory=dict)  # episode id -> (T, 3) poses
     frames: list[np.ndarray] = field(default_factory=list)  # video frames of env 0
     interrupted: bool = False
+    policy_info: dict = field(default_factory=dict)  # the policy's encoder and variant, for reports
 
 
-def run_episodes(
-    env, policy, episodes: list, seed: int = 0, video_episodes: int = 0, progress: bool = True
-) -> RolloutResult:
-    """Run `policy` on every episode of the set. Ctrl-C stops early and returns what was collected."""
+def run_episodes(env, policy, episodes: list, seed: int = 0, video_episodes: int = 0, progress: bool = True,
+                 ids: list[int] | None = None) -> RolloutResult:  # fmt: skip
+    """Run `policy` on every episode of the set (`ids`: their ids, default their positions). Ctrl-C stops
+    early and returns what was collected."""
     unwrapped = env.unwrapped
-    queue = EpisodeQueue(episodes)
+    queue = EpisodeQueue(episodes, ids)
     unwrapped.set_episode_source(queue)
-    result = RolloutResult()
+    result = RolloutResult(policy_info={"encoder": getattr(policy, "encoder_name", None),
+                                        "variant": getattr(policy, "metadata", {}).get("variant")})  # fmt: skip
     try:
         obs, _ = env.reset(seed=seed)
         policy.reset(torch.arange(unwrapped.num_envs))
@@ -91,5 +97,42 @@ def run_episodes(
         result.interrupted = True
     finally:
         unwrapped.set_episode_source(None)
+    result.records.sort(key=lambda r: r.episode_id)
+    return result
+
+
+def shard_size(episodes: int, workers: int, num_envs: int) -> int:
+    """Episodes per shard: every worker gets one; beyond that at least a simulation's envs (a shard ends
+    with idle envs) or a quarter of each worker's share (a dead worker's shard is what reruns)."""
+    return max(1, min(math.ceil(episodes / workers), max(num_envs, math.ceil(episodes / (4 * workers)))))
+
+
+def run_episodes_on_workers(env_name: str, cfg, make_policy: Callable, episodes: list, workers: int,
+                            threads: int, seed: int = 0, video_episodes: int = 0) -> RolloutResult:  # fmt: skip
+    """`run_episodes` with the set sharded over `workers` Ray workers, one simulation each
+    (rollouts/workers.py); `make_policy(env)` builds the policy in each worker. Per-episode outcomes are
+    those of one simulation running the whole set. Ctrl-C returns the shards finished so far."""
+    from rollouts.workers import run_sharded
+
+    size = shard_size(len(episodes), workers, cfg.scene.num_envs)
+    shards = [(list(range(i, min(i + size, len(episodes)))), episodes[i : i + size], video_episodes if i == 0 else 0)
+              for i in range(0, len(episodes), size)]  # fmt: skip
+
+    def work(env, policy, shard) -> RolloutResult:
+        ids, chunk, video = shard
+        return run_episodes(env, policy, chunk, seed=seed, video_episodes=video, progress=False, ids=ids)
+
+    result = RolloutResult()
+    bar = tqdm(total=len(episodes), desc=f"episodes ({workers} workers)", unit="ep")
+    parts, result.interrupted = run_sharded(env_name, cfg, make_policy, work, shards, min(workers, len(shards)),
+                                            threads, progress=bar, size=lambda shard, result: len(shard[0]))  # fmt: skip
+    bar.close()
+    for index in sorted(parts):
+        part = parts[index]
+        result.records += part.records
+        result.trajectories.update(part.trajectories)
+        result.frames += part.frames
+        result.interrupted |= part.interrupted
+        result.policy_info = part.policy_info
     result.records.sort(key=lambda r: r.episode_id)
     return result

@@ -25,11 +25,14 @@ class SteeringModel:
 
 def test_collection_records_every_field_and_resumes_after_interruption(paper_arena, tmp_path):
     with pytest.raises(KeyboardInterrupt):
-        collect(paper_arena, SteeringModel(interrupt_after=150), tmp_path, "arena", 10, 0, 0, 0.0, False)
+        collect(
+            paper_arena, SteeringModel(interrupt_after=150), tmp_path, "arena", 0, 0, 0.0, False, wanted=10
+        )
     kept = dataset.episode_files(tmp_path)
     assert 0 < len(kept) < 10 and not list(tmp_path.glob(".*partial*"))
     have = dataset.check_dataset_env(tmp_path, "arena")
-    written = collect(paper_arena, SteeringModel(), tmp_path, "arena", 10 - have, have, 1, 0.0, False)
+    kept = collect(paper_arena, SteeringModel(), tmp_path, "arena", have, 1, 0.0, False, wanted=10 - have)
+    written = sum(kept.values())
     files = dataset.episode_files(tmp_path)
     assert written == 10 - have and [f.name for f in files] == [f"episode_{i:06d}.hdf5" for i in range(10)]
     data, attrs = dataset.read_episode(files[-1])
@@ -48,7 +51,7 @@ def test_collection_records_every_field_and_resumes_after_interruption(paper_are
 
 
 def test_dart_noise_changes_executed_actions_but_not_labels(paper_arena, tmp_path):
-    collect(paper_arena, SteeringModel(), tmp_path, "arena", 1, 0, 3, 0.3, True)
+    collect(paper_arena, SteeringModel(), tmp_path, "arena", 0, 3, 0.3, True, wanted=1)
     data, attrs = dataset.read_episode(dataset.episode_files(tmp_path)[0])
     assert attrs["action_noise"] == pytest.approx(0.3)
     assert not np.allclose(data["actions"], data["executed_actions"])

@@ -10,7 +10,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = {
     "envs": 0,  # Isaac Lab tasks
-    "storage": 1,  # shared parts: files, datasets, control, rollouts, the trainer
+    "compute": 1,  # shared parts: threads and processes, files, datasets, control, rollouts, the trainer
+    "storage": 1,
     "episodes": 1,
     "control": 1,
     "rollouts": 1,

@@ -59,7 +59,8 @@ def test_a_collection_killed_mid_write_resumes_to_exactly_the_episodes_asked_for
         proc.kill()
         proc.wait()
     assert [p.name for p in dataset.episode_files(out)] == ["episode_000000.hdf5", "episode_000001.hdf5"]
-    assert len(list(out.glob(".episode_000002.hdf5.*"))) == 1  # the debris of the killed write
+    # the debris of the killed write: slot 2's or 3's episode, whichever of the two envs finished first
+    assert len(list(out.glob(".episode_00000[23].hdf5.*"))) == 1
     resumed = subprocess.run([sys.executable, str(ROOT / "tools" / "collect.py"), *collect_args(out, 4)],
                              cwd=tmp_path, capture_output=True, text=True, timeout=900)  # fmt: skip
     assert resumed.returncode == 0, resumed.stderr[-3000:]

@@ -2,7 +2,11 @@
 one thing everywhere:
 
 --root DIR         workspace for runs/, data/ and results/ (default: $GOALNAV_ROOT, else the repository)
---threads N        torch/OpenMP threads (default: the process's cores less one for the simulation)
+--threads N        torch/OpenMP threads of each process (default: its share of the cores less one for the
+                   simulation; workers x threads never exceeds the cores unless asked to)
+--workers N        rollouts (evaluation, collection) sharded over N Ray worker processes,
+                   one simulation each;  --ray-address ADDR  join a Ray cluster (default: $RAY_ADDRESS, else
+                   a local Ray started in-process)
 --env, --layout, --num-envs, --device, --seed      which env, how many in parallel, where, which episodes
 --profile quick|paper     the scale: quick for a 2-core CPU, paper for a GPU server
 --out DIR, --fresh        where a command writes; start over instead of resuming
@@ -17,10 +21,10 @@ folder; bad input is one line on stderr and exit code 2, before any simulation s
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any
 
+from compute import set_threads, threads_per_process
 from envs.registry import ENVS, EnvConfigError, make_env_cfg
 from storage import set_root
 
@@ -46,35 +50,38 @@ def add_root(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--root", type=Path, default=None,
                         help="workspace for runs/, data/ and results/ (default: $GOALNAV_ROOT, else the repository)")  # fmt: skip
     parser.add_argument("--threads", type=int, default=None,
-                        help="torch/OpenMP threads of this process (default: its cores less one for the "
-                             "simulation, at least 1)")  # fmt: skip
+                        help="torch/OpenMP threads of each process (default: its share of the cores less one "
+                             "for the simulation, at least 1)")  # fmt: skip
 
 
-def default_threads() -> int:
-    """This process's cores less one: a simulation runs its Warp kernels on a core of its own."""
-    return max(1, len(os.sched_getaffinity(0)) - 1)
+def add_worker_args(parser: argparse.ArgumentParser) -> None:
+    """--workers and --ray-address: rollouts sharded over Ray worker processes."""
+    parser.add_argument("--workers", type=int, default=1,
+                        help="Ray worker processes for rollouts, one simulation each (default: 1, in this process)")  # fmt: skip
+    parser.add_argument("--ray-address", default=None,
+                        help="join this Ray cluster, e.g. auto on a cluster node (default: $RAY_ADDRESS, else a local "
+                             "Ray started in-process)")  # fmt: skip
 
 
-def set_threads(threads: int | None) -> int:
-    """Set torch's and OpenMP's threads (for this process and the ones it starts). On 2 cores, torch's
-    default of 2 threads beside a busy core ran a small update loop 35x slower than 1 thread."""
-    import torch
-
-    threads = threads or int(os.environ.get("GOALNAV_THREADS", 0)) or default_threads()
-    os.environ["OMP_NUM_THREADS"] = os.environ["GOALNAV_THREADS"] = str(threads)
-    torch.set_num_threads(threads)
-    return threads
+def uses_workers(args: argparse.Namespace) -> bool:
+    """Whether rollouts go to Ray workers: more than one, or a cluster named."""
+    return getattr(args, "workers", 1) > 1 or bool(getattr(args, "ray_address", None))
 
 
 def parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
-    """Parse, then apply --root and --threads (for this process and the ones it starts)."""
+    """Parse, then apply --root and --threads (for this process and the ones it starts); with --workers,
+    `args.worker_threads` is what each worker uses."""
     args = parser.parse_args(argv)
     root = getattr(args, "root", None)
     if root is not None and not Path(root).expanduser().is_dir():
         parser.error(f"--root {root} is not a folder")
     if getattr(args, "threads", None) is not None and args.threads < 1:
         parser.error(f"--threads must be >= 1, got {args.threads}")
+    if getattr(args, "workers", 1) < 1:
+        parser.error(f"--workers must be >= 1, got {args.workers}")
     set_root(root)
+    if hasattr(args, "workers"):  # each worker's share of the cores, decided before this process sets its own
+        args.worker_threads = threads_per_process(args.workers, args.threads)
     set_threads(getattr(args, "threads", None))
     return args
 

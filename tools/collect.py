@@ -2,12 +2,15 @@
 
     python tools/collect.py --env arena --episodes 200 [--checkpoint runs/arena/expert] [--out DIR]
     python tools/collect.py --env rooms --episodes 160            # the scenes' expert is the planner
+    python tools/collect.py --env arena --episodes 200 --workers 2  # sharded over 2 simulations (Ray)
     python tools/collect.py --summary data/arena/demos
 
 Per step: rgb, goal image, privileged state, the clean expert action (the label), the executed
 action (with optional DART noise), robot pose, goal pose, target, geodesic distance and
 shortest-path waypoints; the instruction is an attribute of each episode. Who drives, on which layout
-and with how much noise are the env's (envs/registry.py) unless a flag says otherwise.
+and with how much noise are the env's (envs/registry.py) unless a flag says otherwise. Episode k of a
+collection is drawn from (--seed, k) and kept as episode_k when the expert succeeds, so the dataset is the
+same for any --num-envs and --workers.
 """
 
 from __future__ import annotations
@@ -19,9 +22,18 @@ from pathlib import Path
 
 from envs.registry import ENVS, launch
 from episodes import files as dataset
-from rollouts.record import record
+from rollouts.record import record, record_on_workers
 from storage import FolderInUse, FolderLock, atomic_write_text, clean_debris, data_dir, runs_dir
-from tools.cli import add_env_args, check_counts, check_env, env_cfg_from_args, make_parser, parse
+from tools.cli import (
+    add_env_args,
+    add_worker_args,
+    check_counts,
+    check_env,
+    env_cfg_from_args,
+    make_parser,
+    parse,
+    uses_workers,
+)
 from training.checkpoint import CheckpointError
 
 TIME_FILE = "collection.json"  # wall time spent collecting this dataset
@@ -31,6 +43,7 @@ EXPERTS = ("ppo", "planner")
 def main(argv: list[str] | None = None) -> int:
     parser = make_parser(__doc__)
     add_env_args(parser, num_envs=16)
+    add_worker_args(parser)
     parser.add_argument("--episodes", type=int, default=100, help="episodes the dataset should hold")
     parser.add_argument("--expert", choices=EXPERTS, default=None,
                         help="who drives: the trained PPO expert or the shortest-path planner (default: the env's)")  # fmt: skip
@@ -90,25 +103,43 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(err))
 
 
-def collect(args, cfg, expert_kind: str, checkpoint: Path, noise: float, out_dir: Path, have: int) -> int:
-    if expert_kind == "planner":
-        from experts.planner import follow_path as expert
-    else:
+def make_expert(expert_kind: str, checkpoint: Path, env_name: str):
+    """`expert(env)` -> the labeller for the env's simulation (built in each worker)."""
+
+    def expert(env):
+        if expert_kind == "planner":
+            from experts.planner import follow_path
+
+            return follow_path
         from experts.ppo.expert import Expert
 
-        expert = Expert(checkpoint, args.env, device=cfg.sim.device)
-    start, first = time.perf_counter(), dataset.next_index(out_dir)
-    with launch(args.env, cfg) as env:
-        try:
-            written = record(env, expert, out_dir, args.env, args.episodes - have, first, args.seed + first, noise,
-                             args.keep_all)  # fmt: skip
-        except KeyboardInterrupt:
-            print(f"\ninterrupted: {len(dataset.episode_files(out_dir))} episodes are safe in {out_dir}; "
-                  "run again to resume")  # fmt: skip
-            return 130
-        except dataset.DatasetError as err:
-            print(f"collect.py: error: {err}", file=sys.stderr)
-            return 1
+        return Expert(checkpoint, env_name, device=str(env.unwrapped.device))
+
+    return expert
+
+
+def collect(args, cfg, expert_kind: str, checkpoint: Path, noise: float, out_dir: Path, have: int) -> int:
+    expert = make_expert(expert_kind, checkpoint, args.env)
+    start, first, wanted = time.perf_counter(), dataset.next_index(out_dir), args.episodes - have
+    try:
+        if uses_workers(args):
+            from rollouts.workers import start_ray
+
+            start_ray(args.ray_address, args.workers)
+            kept = record_on_workers(args.env, cfg, expert, out_dir, first, wanted, args.seed, noise, args.keep_all,
+                                     args.workers, args.worker_threads)  # fmt: skip
+        else:
+            with launch(args.env, cfg) as env:
+                kept = record(env, expert(env), out_dir, args.env, first, args.seed, noise, args.keep_all,
+                              wanted=wanted)  # fmt: skip
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: {len(dataset.episode_files(out_dir))} episodes are safe in {out_dir}; "
+              "run again to resume")  # fmt: skip
+        return 130
+    except dataset.DatasetError as err:
+        print(f"collect.py: error: {err}", file=sys.stderr)
+        return 1
+    written = sum(kept.values())
     elapsed = time.perf_counter() - start
     record_time(out_dir, written, elapsed)
     print(f"wrote {written} episodes to {out_dir} in {elapsed:.0f} s ({written / elapsed:.2f} episodes/s)")

@@ -9,6 +9,13 @@
 Each writes one run folder (default runs/<env>/<kind>/; the IDM's runs/idm/), resumes from it when run
 again, and first collects the demonstrations it needs (tools/collect.py, in its own process: one
 simulation per process). `python tools/train.py KIND --help` lists a kind's flags.
+
+The learned models (not the PPO expert) also train under torchrun, with the same flags:
+
+    torchrun --nproc-per-node 2 tools/train.py pignav --env arena
+
+Every process trains on batches of its own and DDP averages the gradients; rank 0 collects what is
+missing, runs the simulation for validation and DAgger, and writes the run.
 """
 
 from __future__ import annotations
@@ -16,8 +23,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
+from compute import distributed
 from envs.registry import ENVS, EnvConfigError, eval_layout, launch
 from episodes import files as dataset
 from episodes.sets import EpisodeSetError, load_episode_set, validation_split
@@ -29,6 +38,7 @@ from tools.cli import (
     add_root,
     add_run_args,
     add_student_args,
+    add_worker_args,
     check_counts,
     check_env,
     env_cfg_from_args,
@@ -72,6 +82,7 @@ def build_parser() -> tuple[ArgumentParser, dict[str, ArgumentParser]]:
                 continue
             add_demo_args(p)
             add_student_args(p)
+            add_worker_args(p)  # for the demonstrations it collects
             if kind == "siglip_bc":
                 from policies.siglip_bc.config import add_args
             else:
@@ -80,14 +91,26 @@ def build_parser() -> tuple[ArgumentParser, dict[str, ArgumentParser]]:
     return parser, subs
 
 
-def ensure_demos(env: str, episodes: int, demos_dir: Path, expert: Path | None = None) -> None:
-    """Collect demonstrations in a subprocess (one simulation per process) if too few exist."""
+def simulation(env: str, cfg):
+    """The simulation for validation and DAgger: launched on rank 0 only under torchrun (None elsewhere)."""
+    return launch(env, cfg) if distributed.is_main() else nullcontext()
+
+
+def ensure_demos(env: str, episodes: int, demos_dir: Path, expert: Path | None = None, args=None) -> None:
+    """Collect demonstrations in a subprocess (one simulation per process) if too few exist, on the
+    `--workers` of `args`; under torchrun rank 0 collects while the others wait."""
+    if not distributed.is_main():
+        return
     if len(dataset.episode_files(demos_dir)) >= episodes:
         return
     command = [sys.executable, str(repo_root() / "tools" / "collect.py"), "--env", env, "--episodes", str(episodes),
                "--out", str(demos_dir)]  # fmt: skip
     if expert is not None:
         command += ["--checkpoint", str(expert)]
+    if args is not None and args.workers > 1:
+        command += ["--workers", str(args.workers)]
+    if args is not None and args.ray_address:
+        command += ["--ray-address", args.ray_address]
     print("collecting demonstrations: " + " ".join(command))
     subprocess.run(command, check=True)
 
@@ -150,10 +173,10 @@ def train_siglip_bc(parser, args) -> int:
     check_demos(parser, args.env, demos_dir)
     val_episodes = validation_episodes(parser, args)
     cfg = env_cfg_from_args(parser, args, cameras=True)
-    ensure_demos(args.env, config.demo_episodes, demos_dir, expert if ppo else None)
-    build_cache(demos_dir, encoder)
+    ensure_demos(args.env, config.demo_episodes, demos_dir, expert if ppo else None, args)
+    distributed.main_first(lambda: build_cache(demos_dir, encoder))
     run_dir = args.out or runs_dir(args.env, "siglip_bc")
-    with launch(args.env, cfg) as env:
+    with simulation(args.env, cfg) as env:
         if ppo:
             labeller = Expert(expert, args.env, cfg.sim.device)
         else:
@@ -220,10 +243,11 @@ def train_pignav(parser, args) -> int:
     cfg = env_cfg_from_args(parser, args, cameras=True)
     for env_name in needed:
         expert = runs_dir(env_name, "expert") if ENVS[env_name].demo_expert == "ppo" else None
-        ensure_demos(env_name, config.demo_episodes, demo_dirs[env_name], expert)
+        ensure_demos(env_name, config.demo_episodes, demo_dirs[env_name], expert, args)
+    distributed.barrier()  # rank 0 has collected what was missing
     mae_dir = workspace_root() / "runs" / "mae-sim"  # MAE-sim encoders, shared by every run of a setting
     recipe = PigNavRecipe(config, args.env, demo_dirs, mae_dir, args.pretrained, args.mae_weights, args.seed)
-    with launch(args.env, cfg) as env:
+    with simulation(args.env, cfg) as env:
         # open loop on held-out demonstrations on schedule (it keeps the best); closed loop at each stage's end
         closed = closed_loop(env, recipe.as_policy, val_episodes, args.seed, prefix="val_closed_")
         validation = Validation(recipe.open_loop, config.val_every, at_stage_end=closed)
@@ -247,8 +271,9 @@ def train_idm(parser, args) -> int:
         report = fit(config, args.demos, run_dir, args.seed, args.fresh, args.demo_episodes)
     except (FileNotFoundError, dataset.DatasetError) as err:
         parser.error(str(err))
-    print(json.dumps(report, indent=2))
-    print(f"wrote {run_dir / 'idm.pt'}, {run_dir / 'accuracy.json'}, {run_dir / 'trajectories.png'}")
+    if distributed.is_main():
+        print(json.dumps(report, indent=2))
+        print(f"wrote {run_dir / 'idm.pt'}, {run_dir / 'accuracy.json'}, {run_dir / 'trajectories.png'}")
     return 0
 
 
@@ -260,6 +285,10 @@ def main(argv: list[str] | None = None) -> int:
     parser, subs = build_parser()
     args = parse(parser, argv)
     sub = subs[args.command]  # errors name the kind's command line
+    if distributed.world_size() > 1:
+        if args.command == "expert":
+            sub.error("the PPO expert trains in one process; run it without torchrun")
+        distributed.start()
     if args.command != "idm":
         check_env(sub, args.env)
         check_counts(sub, args, "num_envs", "demo_episodes", "val_every")

@@ -5,6 +5,11 @@ would plot; ``train_summary.json`` says what came out.
 
 A policy supplies a `Recipe`: its model, its stages (each loads its own data, which is where DAgger's
 rollouts happen), batches, loss and learning rate. The loop below never special-cases a policy.
+
+Under ``torchrun --nproc-per-node N`` (compute/distributed.py) every process runs this loop on batches of
+its own (its generator is seeded by its rank) and DistributedDataParallel averages the gradients, so each
+step learns from N batches; rank 0 alone loads new data first, validates, and writes checkpoints, logs and
+summaries.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import math
 import shutil
 import time
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -23,6 +29,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from compute import distributed
 from storage import FolderLock, atomic_path, atomic_write_text, clean_debris
 from training.checkpoint import CheckpointError, read_checkpoint, save_checkpoint
 
@@ -94,10 +101,11 @@ def learning_rate(step: int, total: int, base: float, warmup: int = 100) -> floa
     return base * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
 
 
-def train_step(recipe: Recipe, model: nn.Module, optimizer, batch) -> dict[str, torch.Tensor]:
-    """One optimiser step (gradients clipped at norm 1); returns the detached losses."""
+def train_step(recipe: Recipe, model: nn.Module, optimizer, batch, synced=None) -> dict[str, torch.Tensor]:
+    """One optimiser step (gradients clipped at norm 1); returns the detached losses. `synced`: the model
+    wrapped for distributed training (compute.distributed.synced), whose backward averages gradients."""
     model.train()
-    losses = recipe.loss(model, batch)
+    losses = recipe.loss(model if synced is None else synced, batch)
     optimizer.zero_grad()
     losses["total"].backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -129,24 +137,35 @@ class Trainer:
         self.seed, self.fresh, self.progress = seed, fresh, progress
 
     def fit(self) -> Path:
-        with FolderLock(self.run_dir):
-            clean_debris(self.run_dir)
-            return self._fit()
+        distributed.start()
+        self.main = distributed.is_main()
+        with FolderLock(self.run_dir) if self.main else nullcontext():
+            if self.main:
+                clean_debris(self.run_dir)
+            distributed.barrier()
+            path = self._fit()
+            distributed.barrier()  # every process returns once rank 0 has written everything
+            return path
 
     def _fit(self) -> Path:
-        recipe, run_dir = self.recipe, self.run_dir
+        recipe, run_dir, main, rank = self.recipe, self.run_dir, self.main, distributed.rank()
         torch.manual_seed(self.seed)
-        generator = torch.Generator().manual_seed(self.seed)
+        generator = torch.Generator().manual_seed(
+            self.seed + 1_000_003 * rank
+        )  # each process its own batches
         model, stages = recipe.build_model(), recipe.stages()
         state = {"stage": 0, "step": 0, "best": {}, "done": False, "init": None, "seconds": 0.0}
         saved = self._resume_point()
+        distributed.barrier()  # rank 0 may remove an older run's files below once everyone has looked
         if saved is not None:
             model.load_state_dict(saved["state_dict"])
             state = saved["state"]
-            generator.set_state(saved["generator"])
+            states = saved.get("generators") or [saved["generator"]]
+            if rank < len(states):
+                generator.set_state(states[rank])
             print(f"resuming {run_dir} at stage {stages[state['stage']].name if not state['done'] else 'end'}, "
                   f"step {state['step']}")  # fmt: skip
-        else:
+        elif main:
             for stale in (
                 LOG,
                 SUMMARY,
@@ -162,20 +181,21 @@ class Trainer:
             return run_dir / recipe.checkpoint_name
         from torch.utils.tensorboard import SummaryWriter
 
-        writer = SummaryWriter(run_dir / "tensorboard")
+        writer = SummaryWriter(run_dir / "tensorboard") if main else None
         started = time.perf_counter() - state["seconds"]
 
         for index in range(state["stage"], len(stages)):
             stage = stages[index]
-            data = stage.load()
+            data = distributed.main_first(stage.load)  # DAgger's rollouts happen once, on rank 0
             steps = stage.steps(data) if callable(stage.steps) else stage.steps
             if state["init"] is None:  # a fresh model
                 state["init"] = recipe.prepare(model, data)
-            if state["step"] == 0 and stage.start_from_best and index > 0:
+            if state["step"] == 0 and stage.start_from_best and index > 0 and main:
                 previous = stages[index - 1].key
                 model.load_state_dict(
                     torch.load(run_dir / f"{previous}.pt", weights_only=False)["state_dict"]
                 )
+            synced = distributed.synced(model)  # under torchrun: rank 0's weights go to every process
             optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.learning_rate(0, steps),
                                           weight_decay=getattr(recipe.config, "weight_decay", 0.0))  # fmt: skip
             if saved is not None and state["step"] > 0:
@@ -185,17 +205,18 @@ class Trainer:
             running: dict[str, float] = {}
             every = (self.validation.every if self.validation else None) or math.ceil(steps / 3)
             bar = tqdm(range(state["step"] + 1, steps + 1), desc=stage.name, unit="step", initial=state["step"],
-                       total=steps, disable=not self.progress)  # fmt: skip
+                       total=steps, disable=not (self.progress and main))  # fmt: skip
             for step in bar:
                 lr = recipe.learning_rate(step - 1, steps)
                 for group in optimizer.param_groups:
                     group["lr"] = lr
-                losses = train_step(recipe, model, optimizer, next(batches))
+                losses = train_step(recipe, model, optimizer, next(batches), synced)
                 for name, value in losses.items():
                     running[name] = running.get(name, 0.0) + value.item()
-                    writer.add_scalar(
-                        f"{stage.name}/loss_{name}", value.item(), self._global(stages, index, step)
-                    )
+                    if writer is not None:
+                        writer.add_scalar(
+                            f"{stage.name}/loss_{name}", value.item(), self._global(stages, index, step)
+                        )
                 bar.set_postfix(loss=f"{losses['total'].item():.4f}")
                 if step != steps and step % every:
                     continue
@@ -204,31 +225,37 @@ class Trainer:
                 row = {"stage": stage.name, "step": step, "lr": lr,
                        **{f"loss_{k}": v / period for k, v in running.items()}}  # fmt: skip
                 running = {}
-                metrics = self.validation.run(model, stage) if self.validation else {"score": step}
+                validate = self.validation is not None and main
+                metrics = self.validation.run(model, stage) if validate else {"score": step}
                 score = metrics.pop("score")
-                if step == steps and self.validation and self.validation.at_stage_end:
+                if step == steps and validate and self.validation.at_stage_end:
                     extra = self.validation.at_stage_end(model, stage)
                     metrics |= {k: v for k, v in extra.items() if k != "score"}
                 row |= metrics
                 row["seconds"] = round(time.perf_counter() - started, 1)
                 for name, value in metrics.items():
-                    if isinstance(value, int | float) and math.isfinite(value):
+                    if writer is not None and isinstance(value, int | float) and math.isfinite(value):
                         writer.add_scalar(f"val/{name}", value, self._global(stages, index, step))
-                bar.write(f"{stage.name} step {step}: " + ", ".join(_fmt(k, v) for k, v in row.items()
+                if main:
+                    bar.write(f"{stage.name} step {step}: " + ", ".join(_fmt(k, v) for k, v in row.items()
                                                                      if k.startswith(("loss_total", "val_"))))  # fmt: skip
                 best = state["best"].get(stage.key)
-                if best is None or tuple(_as_tuple(score)) > tuple(_as_tuple(best["score"])):
+                if main and (best is None or tuple(_as_tuple(score)) > tuple(_as_tuple(best["score"]))):
                     state["best"][stage.key] = {**row, "score": score}
                     save_checkpoint(run_dir / f"{stage.key}.pt", recipe.kind, recipe.env, model.state_dict(),
                                     recipe.config.to_dict(), validation=row, init=state["init"],
                                     **recipe.checkpoint_metadata(stage, data))  # fmt: skip
-                self._append_log(row)
                 # where a rerun resumes: after this step, or at the start of the next stage
                 state["stage"], state["step"] = (index + 1, 0) if step == steps else (index, step)
                 state["done"] = state["stage"] >= len(stages)
                 state["seconds"] = time.perf_counter() - started
-                self._save_resume_point(model, optimizer, generator, state)
+                generators = distributed.all_gather(generator.get_state())
+                if main:
+                    self._append_log(row)
+                    self._save_resume_point(model, optimizer, generators, state)
             bar.close()
+        if not main:
+            return run_dir / recipe.checkpoint_name
         writer.close()
         final = run_dir / recipe.checkpoint_name
         last_key = stages[-1].key
@@ -255,11 +282,12 @@ class Trainer:
             return None
         return saved
 
-    def _save_resume_point(self, model, optimizer, generator, state: dict) -> None:
+    def _save_resume_point(self, model, optimizer, generators: list, state: dict) -> None:
+        """`generators`: the batch generators' states of every process (rank 0's first)."""
         last, previous = self.run_dir / LAST, self.run_dir / PREVIOUS
         path = save_checkpoint(self.run_dir / NEWEST, self.recipe.kind, self.recipe.env, model.state_dict(),
                                self.recipe.config.to_dict(), optimizer=optimizer.state_dict(),
-                               generator=generator.get_state(), state=state)  # fmt: skip
+                               generator=generators[0], generators=generators, state=state)  # fmt: skip
         if last.exists():
             last.replace(previous)
         path.replace(last)

@@ -158,6 +158,12 @@ class GoalNavEnv(DirectRLEnv):
         if given is None:
             given = (-1, sample())
         self.episode_id[env_id], episode = given
+        if isinstance(episode, np.random.Generator):  # a seeded draw: this episode comes from that generator
+            kept, self._rng = self._rng, episode
+            try:
+                episode = sample()
+            finally:
+                self._rng = kept
         return episode
 
     def _place_goal_camera(self, env_ids: torch.Tensor) -> None:
@@ -192,7 +198,8 @@ class GoalNavEnv(DirectRLEnv):
 
     def set_episode_source(self, source) -> None:
         """Where the next episodes come from: a callable env_id -> (episode id, episode), or None when the
-        set is used up; None (the default) samples them."""
+        set is used up; None (the default) samples them. The episode may be a numpy Generator: the episode
+        is then sampled with it (a seeded draw that does not depend on which env takes it)."""
         self.episode_source = source
 
     def observe(self) -> dict:

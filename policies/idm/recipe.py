@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from compute import distributed
 from episodes.files import episode_files, read_env
 from policies.idm.accuracy import accuracy, plot_trajectories
 from policies.idm.config import IDMConfig
@@ -102,6 +103,8 @@ def train_idm(config: IDMConfig, dirs: list[Path], run_dir: Path, seed: int = 0,
     train_files, heldout = split_files(dirs, config.heldout, episodes)
     validation = Validation(heldout_validation(config, heldout), config.val_every)
     path = Trainer(run_dir, IDMRecipe(config, train_files, heldout), validation, seed, fresh, progress).fit()
+    if not distributed.is_main():  # under torchrun, rank 0 measures and writes
+        return {}
     model, _ = load_idm(path)
     report, examples = accuracy(model, config, heldout)
     report["sources"] = [str(d) for d in dirs]

@@ -74,8 +74,9 @@ class SiglipBCRecipe:
             have = len(episode_files(self.dagger.out_dir))
             if have < target:
                 policy = self.as_policy(self.model, self.dagger.env.unwrapped.num_envs)
-                record(self.dagger.env, self.dagger.labeller, self.dagger.out_dir, self.env, target - have, have,
-                       self.dagger.seed + 7919 * dagger_round, action_noise=0.0, keep_all=True, driver=policy)  # fmt: skip
+                record(self.dagger.env, self.dagger.labeller, self.dagger.out_dir, self.env, have,
+                       self.dagger.seed + 7919 * dagger_round, action_noise=0.0, keep_all=True, driver=policy,
+                       wanted=target - have)  # fmt: skip
         episodes = load_cache(build_cache(self.demos_dir, self.encoder))[: c.demo_episodes]
         if self.dagger is not None and episode_files(self.dagger.out_dir):
             episodes += load_cache(build_cache(self.dagger.out_dir, self.encoder))

@@ -1,0 +1,101 @@
+"""Training under torchrun: ``torchrun --nproc-per-node N tools/train.py ...`` starts N processes, each
+told its rank through the environment. DistributedDataParallel averages their gradients (gloo on CPU,
+NCCL on GPUs), so every process holds the same weights after each step; rank 0 alone writes
+checkpoints, logs and summaries and runs validation. Without torchrun every function here is a no-op
+for a single process."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import torch
+from torch import nn
+
+# Rank 0 validates (closed loop can take long) while the others wait in the next collective.
+TIMEOUT = timedelta(hours=3)
+
+
+def world_size() -> int:
+    return int(os.environ.get("WORLD_SIZE", 1))
+
+
+def rank() -> int:
+    return int(os.environ.get("RANK", 0))
+
+
+def is_main() -> bool:
+    return rank() == 0
+
+
+def active() -> bool:
+    return world_size() > 1 and torch.distributed.is_available() and torch.distributed.is_initialized()
+
+
+def start() -> bool:
+    """Join the torchrun job this process belongs to (once); False when there is none. NCCL when CUDA is
+    present (each process on GPU LOCAL_RANK), else gloo."""
+    if world_size() <= 1 or active():
+        return active()
+    backend = "nccl" if torch.cuda.is_available() else "gloo"
+    if backend == "nccl":
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
+    torch.distributed.init_process_group(backend, timeout=TIMEOUT)
+    return True
+
+
+def device() -> torch.device:
+    """Where this process's model trains: its GPU under NCCL, else the CPU."""
+    if active() and torch.distributed.get_backend() == "nccl":
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+    return torch.device("cpu")
+
+
+def barrier() -> None:
+    if active():
+        torch.distributed.barrier()
+
+
+def main_first(make: Callable[[], Any]) -> Any:
+    """`make()` on rank 0, then on the others (which then find what rank 0 wrote: data, caches)."""
+    if is_main():
+        result = make()
+        barrier()
+        return result
+    barrier()
+    return make()
+
+
+def all_gather(value: Any) -> list:
+    """Every rank's `value`, in rank order (a single process: [value])."""
+    if not active():
+        return [value]
+    values = [None] * world_size()
+    torch.distributed.all_gather_object(values, value)
+    return values
+
+
+class Synced:
+    """A model whose calls go through DistributedDataParallel (gradients averaged over the processes in
+    backward) while its attributes stay the model's, so a recipe's loss can use both."""
+
+    def __init__(self, model: nn.Module):
+        from torch.nn.parallel import DistributedDataParallel
+
+        self.module = model
+        # some batches leave parts unused (heads without targets), which DDP must be told
+        self.ddp = DistributedDataParallel(model, find_unused_parameters=True)
+
+    def __call__(self, *args, **kwargs):
+        return self.ddp(*args, **kwargs)
+
+    def __getattr__(self, name: str):
+        return getattr(self.module, name)
+
+
+def synced(model: nn.Module) -> nn.Module | Synced:
+    """The model for training steps: wrapped in DDP under torchrun (rank 0's weights are copied to every
+    process here), itself otherwise."""
+    return Synced(model) if active() else model
