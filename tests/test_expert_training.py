@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,18 +20,21 @@ ROOT = Path(__file__).resolve().parents[1]
 def run(*args: str) -> str:
     proc = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    return proc.stdout
+    return proc.stdout + proc.stderr
 
 
 def train(out: Path, timesteps: int) -> str:
     return run("tools/train.py", "expert", "--env", "arena", "--out", str(out), "--timesteps", str(timesteps))
 
 
+LOGS: dict[str, str] = {}
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> Path:
     """An expert after 40,960 steps (5 PPO rollouts of 64 envs x 128 steps; ~20 s of training)."""
     out = tmp_path_factory.mktemp("expert")
-    train(out, 40_960)
+    LOGS["first"] = train(out, 40_960)
     return out
 
 
@@ -46,6 +51,27 @@ def test_brief_training_beats_a_random_policy(trained, tmp_path):
     # measured once: 40% success, SoftSPL 0.50 after 40k steps; random 0% and 0.05
     assert expert["soft_spl"] > random["soft_spl"] + 0.15
     assert expert["success_rate"] > random["success_rate"]
+
+
+def test_training_shows_one_progress_line_and_no_repeated_warnings(trained):
+    log = LOGS["first"]
+    # tqdm's line, rewritten in place (carriage returns): steps done of the total, steps/s, time left,
+    # and the success rate and episode steps of the last rollout
+    final = log.split("\r")[-1].splitlines()[0] if "\r" in log else ""
+    assert re.search(r"PPO: 100%\|.*\| 41\.0k/41\.0k \[[0-9:]+<00:00, +[0-9.]+k?step/s, success=[0-9.]+, "
+                     r"steps=[0-9]+\]", final), final  # fmt: skip
+    # the arena's five fixed-base spheres each made Isaac Lab warn about their root velocity
+    assert log.count("Failed to get root com velocity") == 1, log[-3000:]
+
+
+def test_a_warning_repeated_per_asset_is_shown_once():
+    from envs.common.logs import ShowOnce
+
+    records = [logging.LogRecord("x", logging.WARNING, "", 0, msg, None, None)
+               for msg in ("Failed to get root com velocity. Expected.", "Other", "Failed to get root com velocity. Expected.")]  # fmt: skip
+    show = ShowOnce(("Failed to get root com velocity",))
+    assert [show.filter(r) for r in records] == [True, True, False]
+    assert records[0].getMessage().endswith("(fixed-base pieces; shown once)")
 
 
 def test_training_writes_a_checkpoint_and_resumes(trained):
