@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from control import unicycle
 from experts.ppo import expert as expert_zip
 from training.checkpoint import CheckpointError
 
@@ -77,9 +78,7 @@ def test_a_warning_repeated_per_asset_is_shown_once():
 def test_training_writes_a_checkpoint_and_resumes(trained):
     meta = expert_zip.read_metadata(trained, env="arena")
     assert (
-        meta["kind"] == "expert"
-        and meta["timesteps"] >= 40_960
-        and meta["action_transform"] == "forward_unicycle"
+        meta["kind"] == "expert" and meta["timesteps"] >= 40_960 and meta["action_transform"] == unicycle.NAME
     )
     assert list((trained / "checkpoints").glob("ppo_*_steps.zip")), "no periodic checkpoint"
     assert list(trained.glob("ppo_*/events.out.tfevents.*")), "no TensorBoard log"
@@ -95,3 +94,14 @@ def test_bad_expert_checkpoints_are_refused(tmp_path):
     corrupt.write_bytes(b"not a zip")
     with pytest.raises(CheckpointError, match="not a readable goalnav checkpoint"):
         expert_zip.read_metadata(corrupt)
+
+
+def test_a_fresh_expert_drives_straight_at_full_speed():
+    import torch
+
+    zero = torch.zeros(1, 2)
+    assert unicycle.to_wheels(zero).tolist() == [[1.0, 1.0]]  # v2: full speed unless slowed
+    assert unicycle.to_wheels_v1(zero).tolist() == [[0.5, 0.5]]  # v1: half speed
+    # v2 stops and turns in place at the ends, and turns gently near straight ahead
+    assert unicycle.to_wheels(torch.tensor([[-1.0, 1.0]])).tolist() == [[-1.0, 1.0]]
+    assert unicycle.to_wheels(torch.tensor([[0.0, 0.1]]))[0, 0] > 0.98  # a small turn: 0.99, 1.0

@@ -52,16 +52,17 @@ class EpisodeStatsCallback(BaseCallback):
                      "collisions": float(np.mean(self.collisions)), "episodes": len(self.success)}  # fmt: skip
             for key, value in stats.items():
                 self.logger.record(f"rollout/{key}", value)
-            self.bar.set_postfix(
-                success=f"{stats['success_rate']:.2f}", steps=f"{stats['episode_steps']:.0f}"
-            )
+            # a dict keeps this order (keywords would be sorted)
+            shown = {"success": f"{stats['success_rate']:.2f}", "steps": f"{stats['episode_steps']:.0f}"}
+            self.bar.set_postfix(shown)
         self.success, self.steps, self.collisions = [], [], []
 
     def _on_training_end(self) -> None:
         self.bar.close()
 
 
-TRANSFORM_FILE = "action_transform.txt"  # beside the periodic checkpoints: the action mapping they act through
+# beside the periodic checkpoints: the action mapping they act through
+TRANSFORM_FILE = "action_transform.txt"
 
 
 def checkpoints(run_dir: Path) -> list[Path]:
