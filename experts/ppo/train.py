@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from control import unicycle
 from experts.ppo import expert
-from experts.ppo.actions import ACTION_BOUND, ForwardDriveVecEnv
+from experts.ppo.actions import ForwardDriveVecEnv
 from experts.ppo.config import load_ppo_cfg
 from storage import atomic_write_text
 
@@ -104,7 +104,7 @@ def train_ppo(env, env_name: str, run_dir: Path, profile: str, timesteps: int | 
     total = timesteps or total
     if fresh and (run_dir / "checkpoints").exists():
         shutil.rmtree(run_dir / "checkpoints")
-    vec_env = ForwardDriveVecEnv(Sb3VecEnvWrapper(env, action_bounds=(-ACTION_BOUND, ACTION_BOUND)))
+    vec_env = ForwardDriveVecEnv(Sb3VecEnvWrapper(env))
     model, resumed = (
         (None, None) if fresh else load_newest(run_dir, vec_env, ppo_kwargs.get("device", "auto"))
     )
