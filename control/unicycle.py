@@ -6,12 +6,15 @@ So the expert outputs (u_speed, u_turn) in [-1, 1]^2 and never drives backwards;
 stays possible. Two versions, named in every expert checkpoint (``action_transform``):
 
 - ``forward_unicycle`` (the first): speed = (u_speed + 1) / 2, turn = u_turn. A fresh policy (outputs
-  near 0) drives at half speed, and the turn is as sharp near 0 as anywhere. PPO settled at about half
-  the top speed: with gSDE noise of standard deviation ~2 (``log_std_init: -1``) the turn means were
-  pushed to the clip (|u_turn| 0.93 on average) and the robot alternated full left and full right.
+  near 0) drives at half speed, and the turn is as sharp near 0 as anywhere.
 - ``forward_unicycle_v2``: speed = min(1 + u_speed, 1), so a fresh policy drives at full speed and
   slows down only where it learns to; turn = u_turn * |u_turn|, fine near straight ahead and still
-  full at the ends (a linear turn held a heading oscillation of about ±0.5 rad at 30 Hz).
+  full at the ends.
+
+Measured (arena, quick profile, paper test set): v2 alone did not change the pace (277 steps per
+successful episode; the README had 284 for v1): it commanded full speed but held the turn at the clip
+(81% of steps), one wheel stopped. The cause was gSDE's exploration noise (see the arena's PPO
+config, ``log_std_init``); with less of it v2 drives 144 steps. v1 with less noise was not tried.
 
 Both: wheels = clip(speed - turn, speed + turn) to [-1, 1] ([left, right]).
 """
