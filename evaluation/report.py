@@ -45,7 +45,8 @@ def read_episodes_csv(path: Path) -> list[EpisodeRecord]:
     }
     with Path(path).open() as f:
         rows = list(csv.DictReader(f))
-    kinds = {f: casts.get(f, float) for f in EpisodeRecord.columns() if f not in ("target", "instruction")}
+    text = ("target", "instruction", "bin", "visible")  # empty bin/visible outside graded sets
+    kinds = {f: casts.get(f, float) for f in EpisodeRecord.columns() if f not in text}
     return [EpisodeRecord(**{k: (kinds[k](v) if k in kinds else v) for k, v in row.items()}) for row in rows]
 
 

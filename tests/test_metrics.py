@@ -51,3 +51,12 @@ def test_summary_and_steps_ratio():
     assert s["mean_path_length"] == pytest.approx((2.5 + 2.2 + 1.0) / 3)
     ratio, pairs = steps_ratio(ours, expert)
     assert pairs == 2 and ratio == pytest.approx(2.5)
+
+
+def test_episodes_csv_reads_back_outside_graded_sets(tmp_path):
+    # bin and visible are empty outside graded sets; steps_ratio_vs_expert reads the expert's csv
+    from evaluation.report import read_episodes_csv, write_episodes_csv
+
+    records = [record(0, True, 100, 2.5), record(1, False, 600, 1.0)]
+    write_episodes_csv(tmp_path / "episodes.csv", records)
+    assert read_episodes_csv(tmp_path / "episodes.csv") == records

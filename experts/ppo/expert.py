@@ -53,15 +53,17 @@ class Expert:
 
     def __init__(self, path: Path, env: str | None = None, device: str = "cpu"):
         self.metadata = read_metadata(path, env)
-        if self.metadata.get("action_transform") != unicycle.NAME:
+        transform = self.metadata.get("action_transform")
+        if transform not in unicycle.TRANSFORMS:
             raise CheckpointError(f"{resolve(path)} predates the forward-driving expert; train it again")
+        self.to_wheels = unicycle.TRANSFORMS[transform]  # the mapping it was trained with
         self.model = load_model(path, env, device)
         self.device = device
 
     @torch.no_grad()
     def __call__(self, state: torch.Tensor) -> torch.Tensor:
         u = self.model.policy._predict(state.to(self.device), deterministic=True)
-        return unicycle.to_wheels(u)
+        return self.to_wheels(u)
 
 
 class ExpertPolicy:

@@ -18,6 +18,7 @@ from control import unicycle
 from experts.ppo import expert
 from experts.ppo.actions import ForwardDriveVecEnv
 from experts.ppo.config import load_ppo_cfg
+from storage import atomic_write_text
 
 
 class EpisodeStatsCallback(BaseCallback):
@@ -51,13 +52,17 @@ class EpisodeStatsCallback(BaseCallback):
                      "collisions": float(np.mean(self.collisions)), "episodes": len(self.success)}  # fmt: skip
             for key, value in stats.items():
                 self.logger.record(f"rollout/{key}", value)
-            self.bar.set_postfix(
-                success=f"{stats['success_rate']:.2f}", steps=f"{stats['episode_steps']:.0f}"
-            )
+            # a dict keeps this order (keywords would be sorted)
+            shown = {"success": f"{stats['success_rate']:.2f}", "steps": f"{stats['episode_steps']:.0f}"}
+            self.bar.set_postfix(shown)
         self.success, self.steps, self.collisions = [], [], []
 
     def _on_training_end(self) -> None:
         self.bar.close()
+
+
+# beside the periodic checkpoints: the action mapping they act through
+TRANSFORM_FILE = "action_transform.txt"
 
 
 def checkpoints(run_dir: Path) -> list[Path]:
@@ -67,10 +72,18 @@ def checkpoints(run_dir: Path) -> list[Path]:
 
 
 def load_newest(run_dir: Path, vec_env, device: str):
-    """The newest checkpoint that loads (a damaged one is skipped, and said so), or None."""
+    """The newest checkpoint that loads (a damaged one is skipped, and said so), or None. Checkpoints of
+    another action transform (an older expert) are not resumed."""
     from stable_baselines3 import PPO
 
-    for path in checkpoints(run_dir):
+    found = checkpoints(run_dir)
+    transform_file = run_dir / "checkpoints" / TRANSFORM_FILE
+    transform = transform_file.read_text().strip() if transform_file.exists() else "forward_unicycle"
+    if found and transform != unicycle.NAME:
+        print(f"warning: not resuming the checkpoints in {run_dir / 'checkpoints'}: they act through "
+              f"{transform!r}, this expert through {unicycle.NAME!r}; starting over")  # fmt: skip
+        return None, None
+    for path in found:
         try:
             model = PPO.load(path, env=vec_env, device=device, tensorboard_log=str(run_dir))
         except Exception as err:  # noqa: BLE001 - a truncated zip raises many kinds
@@ -98,7 +111,10 @@ def train_ppo(env, env_name: str, run_dir: Path, profile: str, timesteps: int | 
     if model is not None:
         print(f"resuming from {resumed} ({model.num_timesteps:,} of {total:,} steps done)")
     else:
+        if (run_dir / "checkpoints").exists():
+            shutil.rmtree(run_dir / "checkpoints")  # an older expert's, or none that loads
         model = PPO(env=vec_env, tensorboard_log=str(run_dir), verbose=0, **ppo_kwargs)
+    atomic_write_text(run_dir / "checkpoints" / TRANSFORM_FILE, unicycle.NAME + "\n")
     remaining = max(total - model.num_timesteps, 0)
     rollout = model.n_steps * vec_env.num_envs
     every = max(total // 10, rollout) // vec_env.num_envs  # about ten checkpoints, at most one per rollout

@@ -1,0 +1,76 @@
+"""What a PPO expert does on a fixed episode set (cameras off): its raw outputs u = (speed, turn) before
+the clip to [-1, 1], how often the turn sits at the clip, gSDE's exploration noise at the visited states,
+and the pace it drives at.
+
+    python evaluation/expert_probe.py --env arena --layout paper --checkpoint runs/arena/expert
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tools.cli import add_env_args, make_parser, parse
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = make_parser(__doc__)
+    add_env_args(parser, num_envs=50)
+    parser.add_argument("--checkpoint", type=Path, default=None, help="expert zip or run folder")
+    parser.add_argument("--split", default="test")
+    parser.add_argument("--episodes", type=int, default=None, help="the first N episodes of the set")
+    args = parse(parser, argv)
+
+    import numpy as np
+    import torch
+
+    from envs.registry import eval_layout, open_env
+    from episodes.sets import load_episode_set
+    from experts.ppo.expert import ExpertPolicy
+    from rollouts.closed_loop import run_episodes
+    from storage import runs_dir
+
+    layout = eval_layout(args.env, args.split, args.layout)
+    episodes = load_episode_set(args.env, layout, args.split)[: args.episodes]
+    checkpoint = args.checkpoint or runs_dir(args.env, "expert")
+    with open_env(args.env, args.num_envs, args.device, cameras=False, layout=layout) as env:
+        policy = ExpertPolicy(checkpoint, args.env, "cpu")
+        sb3 = policy.expert.model.policy
+        outputs, noise = [], []
+
+        def act(obs: dict) -> torch.Tensor:
+            state = obs["policy"].cpu()
+            with torch.no_grad():
+                latent = sb3.mlp_extractor.forward_actor(
+                    sb3.extract_features(state, sb3.pi_features_extractor)
+                )
+                outputs.append(sb3.action_net(latent).numpy())
+                if policy.expert.model.use_sde:  # gSDE: std of latent . noise matrix, per action
+                    std = sb3.action_dist.get_std(sb3.log_std)
+                    noise.append(torch.sqrt((latent**2) @ (std**2)).numpy())
+            return policy.expert(state)
+
+        policy.act = act
+        result = run_episodes(env, policy, episodes, seed=args.seed, progress=False)
+        dt = env.unwrapped.step_dt  # seconds per policy step
+    u = np.concatenate(outputs)
+    won = [r for r in result.records if r.success]
+    report = {
+        "episodes": len(result.records),
+        "success_rate": len(won) / max(len(result.records), 1),
+        "mean_steps_successful": float(np.mean([r.steps for r in won])) if won else None,
+        "speed_m_per_s_successful": float(np.mean([r.path_length / r.steps for r in won])) / dt
+        if won
+        else None,
+        "u_speed_mean": float(u[:, 0].mean()),
+        "u_speed_at_least_0": float((u[:, 0] >= 0).mean()),
+        "u_turn_abs_mean": float(np.abs(u[:, 1]).mean()),
+        "turn_at_clip": float((np.abs(u[:, 1]) >= 1).mean()),
+        "gsde_noise_std": np.concatenate(noise).mean(0).round(3).tolist() if noise else None,
+    }
+    print(json.dumps(report, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
