@@ -61,7 +61,10 @@ def start_ray(address: str | None = None, workers: int = 1) -> dict:
         else:
             from compute import cores
 
-            ray.init(num_cpus=max(cores(), workers), include_dashboard=False, log_to_driver=False)
+            # "local": a new in-process Ray even where a stale /tmp/ray/ray_current_cluster names another
+            ray.init(
+                address="local", num_cpus=max(cores(), workers), include_dashboard=False, log_to_driver=False
+            )
     return ray.cluster_resources()
 
 
