@@ -70,7 +70,7 @@ def main(style: str) -> dict:
         out["planner_success"] = [r.success for r in result.records]
         out["planner_targets"] = [r.target for r in result.records]
         with tempfile.TemporaryDirectory() as tmp:
-            collect(env, follow_path, Path(tmp), style, 2, 0, 0, action_noise=0.0, keep_all=False)
+            collect(env, follow_path, Path(tmp), style, 0, 0, action_noise=0.0, keep_all=False, wanted=2)
             data, attrs = dataset.read_episode(dataset.episode_files(tmp)[0])
             out["demo_episodes"] = len(dataset.episode_files(tmp))
             out["demo_keys"] = sorted(data["labels"]) + sorted(data["obs"])
