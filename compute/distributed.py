@@ -6,6 +6,7 @@ for a single process."""
 
 from __future__ import annotations
 
+import atexit
 import os
 from collections.abc import Callable
 from datetime import timedelta
@@ -43,7 +44,16 @@ def start() -> bool:
     if backend == "nccl":
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
     torch.distributed.init_process_group(backend, timeout=TIMEOUT)
+    # a process group still alive at interpreter exit can abort the process (gloo's threads: "terminate
+    # called without an active exception"), so it is torn down first
+    atexit.register(stop)
     return True
+
+
+def stop() -> None:
+    """Leave the torchrun job (no barrier: a process that failed must still exit at once)."""
+    if active():
+        torch.distributed.destroy_process_group()
 
 
 def device() -> torch.device:
