@@ -1,8 +1,14 @@
-"""Synthetic data for tests that need no simulator."""
+"""Synthetic data and a toy trainer recipe for tests that need no simulator."""
 
 from __future__ import annotations
 
 import numpy as np
+import torch
+from torch import nn
+
+from compute import distributed
+from training import Stage
+from training.config import DictConfig
 
 
 def fake_episode(steps: int = 5, seed: int = 0) -> dict:
@@ -22,3 +28,59 @@ def fake_episode(steps: int = 5, seed: int = 0) -> dict:
             "path_waypoints": rng.normal(size=(steps, 8, 2)).astype(np.float32),
         },
     }
+
+
+class Line(nn.Module):
+    """y = body(x), plus a head that is never used (DDP must be told some parameters get no gradient)."""
+
+    def __init__(self):
+        super().__init__()
+        self.body, self.unused = nn.Linear(1, 1), nn.Linear(1, 1)
+
+    def forward(self, x):
+        return self.body(x)
+
+
+class LineConfig(DictConfig):
+    def to_dict(self) -> dict:
+        return {"model": "line"}
+
+
+class LineRecipe:
+    """The trainer's toy recipe: fit y = 2x in `steps` steps; raise KeyboardInterrupt at batch `stop_at`
+    to play a killed run. Each process of a torchrun job starts from its own weights (DDP must copy
+    rank 0's)."""
+
+    kind, env, checkpoint_name, config = "line", "test", "policy.pt", LineConfig()
+
+    def __init__(self, steps: int = 6, stop_at: int | None = None):
+        self.steps, self.stop_at, self.drawn = steps, stop_at, 0
+
+    def build_model(self):
+        torch.manual_seed(distributed.rank())
+        self.model = Line()
+        return self.model
+
+    def stages(self):
+        return [Stage("fit", lambda: None, self.steps)]
+
+    def prepare(self, model, data) -> str:
+        return "random"
+
+    def batches(self, data, generator):
+        while True:
+            self.drawn += 1
+            if self.drawn == self.stop_at:
+                raise KeyboardInterrupt
+            x = torch.rand(8, 1, generator=generator)
+            yield x, 2 * x
+
+    def loss(self, model, batch):
+        x, y = batch
+        return {"total": ((model(x) - y) ** 2).mean()}
+
+    def learning_rate(self, step, total):
+        return 0.1
+
+    def checkpoint_metadata(self, stage, data):
+        return {}

@@ -28,9 +28,9 @@ def test_two_processes_hold_identical_weights_after_updates(tmp_path):
     for name in first:
         torch.testing.assert_close(first[name], second[name], rtol=0, atol=0)
     # the weights moved towards y = 2x from rank 0's start, and rank 0 wrote them
-    checkpoint = read_checkpoint(tmp_path / "run" / "policy.pt", "probe")
+    checkpoint = read_checkpoint(tmp_path / "run" / "policy.pt", "line")
     torch.testing.assert_close(checkpoint["state_dict"]["body.weight"], first["body.weight"], rtol=0, atol=0)
-    last = read_checkpoint(tmp_path / "run" / "last.pt", "probe")
+    last = read_checkpoint(tmp_path / "run" / "last.pt", "line")
     generators = last["generators"]  # each process drew its own batches, and each resumes with its own
     assert len(generators) == 2 and not torch.equal(generators[0], generators[1])
     # run again: both processes find the finished run and stop

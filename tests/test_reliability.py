@@ -10,13 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
-from torch import nn
+from fakes import LineRecipe
 
 from episodes import files as dataset
 from storage import FolderInUse, FolderLock
-from training import Stage, Trainer, read_checkpoint
-from training.config import DictConfig
+from training import Trainer, read_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -74,48 +72,7 @@ def test_a_collection_killed_mid_write_resumes_to_exactly_the_episodes_asked_for
     assert all(dataset.read_episode(p)[1]["success"] for p in files)
 
 
-# -- the trainer, with a model that needs no simulator
-
-
-class Line(DictConfig):
-    def to_dict(self) -> dict:
-        return {"model": "line"}
-
-
-class LineRecipe:
-    """Fit y = 2x; raise KeyboardInterrupt at `stop_at` to play a killed run."""
-
-    kind, env, checkpoint_name, config = "line", "test", "policy.pt", Line()
-
-    def __init__(self, stop_at: int | None = None):
-        self.stop_at, self.step = stop_at, 0
-
-    def build_model(self):
-        return nn.Linear(1, 1)
-
-    def stages(self):
-        return [Stage("fit", lambda: None, 6)]
-
-    def prepare(self, model, data) -> str:
-        return "zeros"
-
-    def batches(self, data, generator):
-        while True:
-            self.step += 1
-            if self.step == self.stop_at:
-                raise KeyboardInterrupt
-            x = torch.rand(8, 1, generator=generator)
-            yield x, 2 * x
-
-    def loss(self, model, batch):
-        x, y = batch
-        return {"total": ((model(x) - y) ** 2).mean()}
-
-    def learning_rate(self, step, total):
-        return 0.1
-
-    def checkpoint_metadata(self, stage, data):
-        return {}
+# -- the trainer, on the toy recipe (tests/fakes.py)
 
 
 def test_a_damaged_resume_point_falls_back_to_the_previous_one(tmp_path, capsys):
