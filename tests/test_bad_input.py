@@ -74,6 +74,7 @@ CASES = [
     (train, ["pignav", "--env", "halls", "--pretrained", "{pt}"], "not a readable goalnav checkpoint"),
     (train, ["pignav", "--env", "halls", "--fraction", "2"], "--fraction must be in [0, 1]"),
     (train, ["late_fusion", "--env", "halls", "--pretrain-envs", "mars"], "unknown --pretrain-envs mars"),
+    (train, ["late_fusion", "--env", "halls", "--stacked"], "--stacked is a PIG-Nav (early fusion) variant"),
     (train, ["idm"], "--demos is required"),
     (train, ["idm", "--demos", "{corrupt}"], "episode_000001.hdf5 is damaged"),
     (train, ["idm", "--demos", "{empty}", "--heldout", "1.5"], "--heldout in (0, 1)"),

@@ -35,7 +35,7 @@ def images(batch: int, size: int = 32, k: int | None = None, seed: int = 0) -> t
     return torch.rand(shape, generator=torch.Generator().manual_seed(seed)) * 2 - 1
 
 
-@pytest.mark.parametrize("fusion", ["early", "late"])
+@pytest.mark.parametrize("fusion", ["early", "late", "stacked"])
 @pytest.mark.parametrize("size", sorted(VIT_SIZES))
 def test_output_shapes_for_every_size(size, fusion):
     config = tiny(size=size, fusion=fusion, context=2, waypoints=5, path_waypoints=6)
@@ -50,7 +50,7 @@ def test_switched_off_heads_are_not_built():
     assert set(out) == {"waypoints", "distance"}
 
 
-@pytest.mark.parametrize("fusion", ["early", "late"])
+@pytest.mark.parametrize("fusion", ["early", "late", "stacked"])
 def test_swapping_observation_and_goal_changes_the_output(fusion):
     torch.manual_seed(0)
     model = PigNavNet(tiny(fusion=fusion)).eval()
@@ -65,6 +65,17 @@ def test_swapping_observation_and_goal_changes_the_output(fusion):
         with torch.no_grad():
             model.type_embed.zero_()
         assert relative_change() < 1e-6
+
+
+def test_a_stacked_encoder_starts_from_one_image_weights():
+    """MAE-sim's one-image filters go on each stacked image's channels, divided by their count: a pair of
+    equal images gives the tokens the one-image encoder gives that image."""
+    config = tiny(fusion="stacked", context=1)
+    single, stacked = PigNavNet(tiny()).encoder, PigNavNet(config).encoder
+    stacked.load_image_weights(single.state_dict())
+    image = images(2)
+    torch.testing.assert_close(stacked.patch_tokens(torch.cat([image] * 3, 1)), single.patch_tokens(image))
+    assert stacked.patch_embed.proj.weight.shape[1] == 9
 
 
 def test_context_frame_count_is_checked():
@@ -172,7 +183,7 @@ def synthetic_set(n: int = 256) -> DemoSet:
     )
 
 
-@pytest.mark.parametrize("fusion", ["early", "late"])
+@pytest.mark.parametrize("fusion", ["early", "late", "stacked"])
 def test_losses_decrease_on_a_tiny_dataset(fusion):
     torch.manual_seed(0)
     config = tiny(fusion=fusion, batch_size=32, negative_goals=0.0, goal_augment=False)

@@ -196,6 +196,8 @@ def train_pignav(parser, args) -> int:
     from training.trainer import Trainer, Validation
     from training.validation import closed_loop
 
+    if args.stacked and args.command != "pignav":
+        parser.error("--stacked is a PIG-Nav (early fusion) variant: use it with pignav")
     config = config_from_args(args)
     unknown = [e for e in config.pretrain_envs if e not in ENVS]
     if unknown:

@@ -12,15 +12,15 @@ from training.config import DictConfig
 # timm ViT sizes: (width, depth, heads)
 VIT_SIZES = {"tiny": (192, 12, 3), "small": (384, 12, 6), "base": (768, 12, 12)}
 INITS = ("scratch", "mae-sim", "mae-imagenet")
-FUSIONS = ("early", "late")
+FUSIONS = ("early", "late", "stacked")
 
 
 @dataclass
 class PigNavConfig(DictConfig):
     # model
-    fusion: str = (
-        "early"  # early: one ViT over all patches (PIG-Nav); late: one ViT per image, then fuse (ViNT)
-    )
+    # early: one ViT over all images' patches (PIG-Nav); stacked: one ViT over the images stacked as
+    # channels; late: one ViT per image, then fuse (ViNT)
+    fusion: str = "early"
     size: str = "tiny"
     depth: int | None = 4  # fewer blocks than the size's, for CPUs (None: all of them)
     image_size: int = 64
@@ -71,11 +71,13 @@ class PigNavConfig(DictConfig):
 
     @property
     def kind(self) -> str:
-        return "pignav" if self.fusion == "early" else "late_fusion"
+        return "late_fusion" if self.fusion == "late" else "pignav"
 
     def variant(self) -> str:
         """A short label for tables: size, initialisation, data."""
         parts = [f"vit-{self.size}" + (f"/{self.depth}" if self.depth else ""), self.init]
+        if self.fusion == "stacked":
+            parts.insert(0, "stacked")
         if self.pretrain_envs:
             parts.append("pretrained " + "+".join(self.pretrain_envs))
         if self.pseudo_dirs:
@@ -115,6 +117,8 @@ PROFILES = {
 def add_args(parser: argparse.ArgumentParser) -> None:
     """PIG-Nav's (and late fusion's) own flags."""
     group = parser.add_argument_group("pignav and late_fusion")
+    group.add_argument("--stacked", action="store_true",
+                       help="pignav: stack observation and goal as channels of one image before the patch embedding")  # fmt: skip
     group.add_argument("--size", choices=sorted(VIT_SIZES), default=None, help="ViT size (default tiny)")
     group.add_argument("--depth", type=int, default=None,
                        help="ViT blocks (default: 4 at --profile quick, all of the size's at paper)")  # fmt: skip
@@ -153,7 +157,7 @@ def add_args(parser: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace) -> PigNavConfig:
     config = PigNavConfig.from_dict({**PigNavConfig().to_dict(), **PROFILES[args.profile]})
-    config.fusion = FUSIONS[0] if args.command == "pignav" else FUSIONS[1]
+    config.fusion = ("stacked" if args.stacked else "early") if args.command == "pignav" else "late"
     flags = {"size": args.size, "depth": args.depth, "image_size": args.image_size, "patch_size": args.patch_size,
              "init": args.init, "pretrain_envs": args.pretrain_envs, "pseudo_dirs": args.pseudo,
              "pseudo_ratio": args.pseudo_ratio, "fraction": args.fraction, "pretrain_steps": args.pretrain_steps,

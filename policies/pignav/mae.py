@@ -81,7 +81,7 @@ class MAE(nn.Module):
 def load_timm_vit(encoder: ViTEncoder, state_dict: dict) -> list[str]:
     """Copy a timm ViT's weights into `encoder`, resampling position embeddings to its patch grid.
     Returns the encoder parameters that were not in the state dict."""
-    state = {k: v for k, v in state_dict.items() if k in encoder.state_dict()}
+    state = encoder.stack_filters({k: v for k, v in state_dict.items() if k in encoder.state_dict()})
     if "pos_embed" in state:
         grid = encoder.patch_embed.grid_size
         state["pos_embed"] = resample_abs_pos_embed(state["pos_embed"], list(grid), num_prefix_tokens=1)

@@ -2,8 +2,11 @@
 
 Early fusion (PIG-Nav): the patches of the observation, the context frames and the goal image, each with
 positional and role (type) embeddings, go through one ViT together with a [CLS] token.
+Stacked early fusion (GNM's goal encoder, the channel stacking of image-goal RL agents): the observation,
+context and goal images are stacked as the channels of one image before the patch embedding, so each token
+holds the same patch of every image and comparing them is local from the first layer.
 Late fusion (ViNT-style baseline): the same kind of ViT encodes each image alone; a small transformer
-fuses the per-image features. Both end in the same heads.
+fuses the per-image features. All end in the same heads.
 """
 
 from __future__ import annotations
@@ -30,10 +33,13 @@ class ViTEncoder(nn.Module):
     """Patch embedding, positional embeddings, [CLS], blocks and final norm. Parameter names match timm's
     VisionTransformer, so timm ViT weights (MAE's included) load into it."""
 
-    def __init__(self, size: str, image_size: int, patch_size: int, depth: int | None = None):
+    def __init__(
+        self, size: str, image_size: int, patch_size: int, depth: int | None = None, images: int = 1
+    ):
+        """`images`: how many RGB images each input stacks as channels (stacked fusion), else 1."""
         super().__init__()
         self.dim, full_depth, self.heads = VIT_SIZES[size]
-        self.patch_embed = PatchEmbed(image_size, patch_size, 3, self.dim)
+        self.patch_embed = PatchEmbed(image_size, patch_size, 3 * images, self.dim)
         self.num_patches = self.patch_embed.num_patches
         self.cls_token = nn.Parameter(torch.zeros(1, 1, self.dim))
         self.pos_embed = nn.Parameter(torch.zeros(1, 1 + self.num_patches, self.dim))
@@ -52,6 +58,19 @@ class ViTEncoder(nn.Module):
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         return self.norm(self.blocks(tokens))
+
+    def load_image_weights(self, state: dict) -> None:
+        """Load a one-image encoder's weights (MAE-sim's), stacked if this encoder stacks images."""
+        self.load_state_dict(self.stack_filters(state))
+
+    def stack_filters(self, state: dict) -> dict:
+        """A one-image encoder's weights for this encoder: where it stacks k images, the patch embedding's
+        RGB filters go on every image's channels, divided by k (the tokens keep their scale)."""
+        key, state = "patch_embed.proj.weight", dict(state)
+        channels = self.patch_embed.proj.weight.shape[1]
+        if key in state and state[key].shape[1] == 3 and channels > 3:
+            state[key] = state[key].repeat(1, channels // 3, 1, 1) * (3 / channels)
+        return state
 
 
 def _init_weights(module: nn.Module) -> None:
@@ -108,7 +127,8 @@ class PigNavNet(nn.Module):
     def __init__(self, config: PigNavConfig):
         super().__init__()
         self.config = config
-        self.encoder = ViTEncoder(config.size, config.image_size, config.patch_size, config.depth)
+        stacked = config.context + 2 if config.fusion == "stacked" else 1
+        self.encoder = ViTEncoder(config.size, config.image_size, config.patch_size, config.depth, stacked)
         dim = self.encoder.dim
         # one type embedding per role: observation, each context slot, goal
         self.type_embed = nn.Parameter(torch.zeros(config.context + 2, 1, dim))
@@ -133,6 +153,9 @@ class PigNavNet(nn.Module):
                 f"the model takes {len(self.type_embed) - 2} context frames, got {len(images) - 2}"
             )
         b, enc = len(obs), self.encoder
+        if self.config.fusion == "stacked":
+            tokens = enc.patch_tokens(torch.cat(images, dim=1))
+            return self.heads(enc(torch.cat([enc.cls(b), tokens], dim=1))[:, 0])
         if self.config.fusion == "early":
             parts = [enc.patch_tokens(img) + self.type_embed[i] for i, img in enumerate(images)]
             return self.heads(enc(torch.cat([enc.cls(b), *parts], dim=1))[:, 0])
