@@ -18,3 +18,4 @@ if __name__ == "__main__":
     recipe = LineRecipe(steps=4)
     Trainer(out / "run", recipe, progress=False).fit()
     torch.save(recipe.model.state_dict(), out / f"rank{distributed.rank()}.pt")
+    print(f"rank {distributed.rank()} finished", flush=True)

@@ -18,7 +18,12 @@ def torchrun(out: Path) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
                str(ROOT / "tests" / "ddp_probe.py"), str(out)]  # fmt: skip
     proc = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=ROOT)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    # Under load a gloo process sometimes aborts in its teardown after all its work is done (CI, and 1 of
+    # 3 suite runs here; a C++ thread outliving the process group, cf. pytorch PR 179291). Both ranks must
+    # have finished; only that abort, after it, is let through.
+    finished = all(f"rank {r} finished" in proc.stdout for r in (0, 1))
+    teardown_abort = "terminate called without an active exception" in proc.stderr
+    assert proc.returncode == 0 or (finished and teardown_abort), proc.stderr[-3000:]
     return proc
 
 
