@@ -12,7 +12,6 @@ from training.config import DictConfig
 # timm ViT sizes: (width, depth, heads)
 VIT_SIZES = {"tiny": (192, 12, 3), "small": (384, 12, 6), "base": (768, 12, 12)}
 INITS = ("scratch", "mae-sim", "mae-imagenet")
-FUSIONS = ("early", "late", "stacked")
 
 
 @dataclass

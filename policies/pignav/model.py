@@ -153,11 +153,11 @@ class PigNavNet(nn.Module):
                 f"the model takes {len(self.type_embed) - 2} context frames, got {len(images) - 2}"
             )
         b, enc = len(obs), self.encoder
-        if self.config.fusion == "stacked":
-            tokens = enc.patch_tokens(torch.cat(images, dim=1))
-            return self.heads(enc(torch.cat([enc.cls(b), tokens], dim=1))[:, 0])
-        if self.config.fusion == "early":
-            parts = [enc.patch_tokens(img) + self.type_embed[i] for i, img in enumerate(images)]
+        if self.config.fusion != "late":  # one ViT over every image's patches, as tokens or as channels
+            if self.config.fusion == "stacked":
+                parts = [enc.patch_tokens(torch.cat(images, dim=1))]
+            else:
+                parts = [enc.patch_tokens(img) + self.type_embed[i] for i, img in enumerate(images)]
             return self.heads(enc(torch.cat([enc.cls(b), *parts], dim=1))[:, 0])
         stacked = torch.cat(images)  # every image through the same encoder, in one batch
         features = enc(torch.cat([enc.cls(len(stacked)), enc.patch_tokens(stacked)], dim=1))[:, 0]
