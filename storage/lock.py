@@ -13,10 +13,12 @@ class FolderInUse(RuntimeError):
 
 
 class FolderLock:
-    """``with FolderLock(out_dir):`` refuses (FolderInUse) while another process holds the folder."""
+    """``with FolderLock(out_dir):`` refuses (FolderInUse) while another process holds the folder; with
+    `wait=True` (a folder several runs share, such as an MAE-sim encoder) it waits for that process instead."""
 
-    def __init__(self, directory: Path | str):
+    def __init__(self, directory: Path | str, wait: bool = False):
         self.directory = Path(directory)
+        self.wait = wait
         self._file = None
 
     def __enter__(self) -> FolderLock:
@@ -28,11 +30,18 @@ class FolderLock:
         except BlockingIOError:
             self._file.seek(0)
             holder = self._file.read().strip() or "another process"
+            if self.wait:
+                print(f"waiting for {holder} to finish {self.directory}", flush=True)
+                fcntl.flock(self._file, fcntl.LOCK_EX)
+                return self._claim()
             self._file.close()
             self._file = None
             raise FolderInUse(
                 f"{self.directory} is in use by {holder}; wait for it to finish or choose another --out"
             ) from None
+        return self._claim()
+
+    def _claim(self) -> FolderLock:
         self._file.seek(0)
         self._file.truncate()
         self._file.write(f"pid {os.getpid()}")

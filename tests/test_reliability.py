@@ -7,6 +7,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -92,6 +93,27 @@ def test_a_run_folder_in_use_is_refused(tmp_path):
     with FolderLock(tmp_path / "run"), pytest.raises(FolderInUse, match="is in use by pid"):
         Trainer(tmp_path / "run", LineRecipe(), progress=False).fit()
     Trainer(tmp_path / "run", LineRecipe(), progress=False).fit()  # free again once the lock is gone
+
+
+def test_a_shared_folder_waits_for_its_holder(tmp_path):
+    import threading
+
+    events = []
+    held = threading.Event()
+
+    def hold():
+        with FolderLock(tmp_path / "mae"):
+            held.set()
+            time.sleep(0.3)
+            events.append("released")
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait()
+    with FolderLock(tmp_path / "mae", wait=True):
+        events.append("acquired")
+    holder.join()
+    assert events == ["released", "acquired"]
 
 
 def test_a_rerun_leaves_no_stale_plots(tmp_path):

@@ -132,14 +132,15 @@ class Trainer:
     """``Trainer(run_dir, recipe, validation).fit()`` -> the run's checkpoint path."""
 
     def __init__(self, run_dir: Path, recipe: Recipe, validation: Validation | None = None, seed: int = 0,
-                 fresh: bool = False, progress: bool = True):  # fmt: skip
+                 fresh: bool = False, progress: bool = True, shared: bool = False):  # fmt: skip
+        """`shared`: runs share this folder (an MAE-sim encoder), so wait while another process trains it."""
         self.run_dir, self.recipe, self.validation = Path(run_dir), recipe, validation
-        self.seed, self.fresh, self.progress = seed, fresh, progress
+        self.seed, self.fresh, self.progress, self.shared = seed, fresh, progress, shared
 
     def fit(self) -> Path:
         distributed.start()
         self.main = distributed.is_main()
-        with FolderLock(self.run_dir) if self.main else nullcontext():
+        with FolderLock(self.run_dir, wait=self.shared) if self.main else nullcontext():
             if self.main:
                 clean_debris(self.run_dir)
             distributed.barrier()
