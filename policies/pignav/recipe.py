@@ -83,7 +83,9 @@ class PigNavRecipe:
             return "mae-imagenet"
         if self.config.init == "mae-sim":
             mae = MAEConfig.for_model(self.config, data.sources)
-            path = Trainer(self.mae_dir / mae.tag(), MAERecipe(mae, data.frames), seed=self.seed, shared=True).fit()
+            path = Trainer(
+                self.mae_dir / mae.tag(), MAERecipe(mae, data.frames), seed=self.seed, shared=True
+            ).fit()
             model.encoder.load_image_weights(encoder_weights(read_checkpoint(path, "mae")))
             return f"mae-sim {path}"
         return "scratch"
