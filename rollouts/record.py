@@ -156,11 +156,13 @@ def record(env, expert, out_dir: Path, env_name: str, first: int, seed: int, act
 
 
 def record_on_workers(env_name: str, cfg, make_expert, out_dir: Path, first: int, wanted: int, seed: int,
-                      action_noise: float, keep_all: bool, workers: int, threads: int) -> dict[int, bool]:  # fmt: skip
+                      action_noise: float, keep_all: bool, workers: int, threads: int,
+                      make_driver=None) -> dict[int, bool]:  # fmt: skip
     """`record` with the slots sharded over `workers` Ray workers (rollouts/workers.py), each writing its
-    episodes into `out_dir`; `make_expert(env)` builds the labeller in each worker. The same dataset as one
-    simulation: shards of slots are handed out in order until the slots from `first` on hold `wanted` kept
-    episodes, and what workers ran beyond that is dropped."""
+    episodes into `out_dir`; `make_expert(env)` builds the labeller in each worker (and `make_driver(env)`
+    the policy that drives, for DAgger). The same dataset as one simulation: shards of slots are handed out
+    in order until the slots from `first` on hold `wanted` kept episodes, and what workers ran beyond that
+    is dropped."""
     import itertools
     import math
 
@@ -170,16 +172,20 @@ def record_on_workers(env_name: str, cfg, make_expert, out_dir: Path, first: int
     shards = ((first + i * size, first + (i + 1) * size) for i in itertools.count())
     finished: dict[int, bool] = {}
 
-    def work(env, expert, shard) -> dict[int, bool]:
-        return record(env, expert, out_dir, env_name, shard[0], seed, action_noise, keep_all, last=shard[1],
-                      progress=False)  # fmt: skip
+    def setup(env) -> tuple:
+        return make_expert(env), (make_driver(env) if make_driver is not None else None)
+
+    def work(env, labeller_and_driver, shard) -> dict[int, bool]:
+        expert, driver = labeller_and_driver
+        return record(env, expert, out_dir, env_name, shard[0], seed, action_noise, keep_all, driver=driver,
+                      last=shard[1], progress=False)  # fmt: skip
 
     def done(index, shard, result) -> bool:
         finished.update(result)
         return kept_prefix(finished, first, wanted) is not None
 
     bar = tqdm(total=wanted, desc=f"collecting {env_name} ({workers} workers)", unit="ep")
-    _, interrupted = run_sharded(env_name, cfg, make_expert, work, shards, workers, threads, done=done,
+    _, interrupted = run_sharded(env_name, cfg, setup, work, shards, workers, threads, done=done,
                                  progress=bar, size=lambda shard, result: sum(result.values()))  # fmt: skip
     bar.close()
     if interrupted:

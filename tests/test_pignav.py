@@ -19,6 +19,7 @@ from policies.pignav.mae import MAE, init_from_mae_imagenet, load_timm_vit, rand
 from policies.pignav.model import PigNavNet
 from policies.pignav.processing import DemoSet, episode_targets, load_demos, sample_batch
 from policies.pignav.recipe import PigNavRecipe
+from rollouts.runner import LocalRollouts
 from training import CheckpointError, Trainer, Validation, read_checkpoint, save_checkpoint
 from training.trainer import train_step
 from training.validation import closed_loop
@@ -237,7 +238,9 @@ def test_training_pretrains_finetunes_validates_and_resumes(paper_arena, tmp_pat
 
     def fit():
         recipe = PigNavRecipe(config, "arena", dirs, tmp_path / "runs" / "mae-sim")
-        validation = Validation(closed_loop(paper_arena, recipe.as_policy, episodes), config.val_every)
+        validation = Validation(
+            closed_loop(LocalRollouts(paper_arena), recipe.policy_maker(), episodes), config.val_every
+        )
         return Trainer(out, recipe, validation, progress=False).fit()
 
     path = fit()

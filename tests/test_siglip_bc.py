@@ -15,6 +15,7 @@ from policies.encoders import make_encoder
 from policies.siglip_bc import SiglipBCConfig, SiglipBCPolicy
 from policies.siglip_bc.policy import KIND, build_model
 from policies.siglip_bc.recipe import BCData, Dagger, SiglipBCRecipe
+from rollouts.runner import LocalRollouts
 from training import CheckpointError, Trainer, Validation, read_checkpoint, save_checkpoint
 from training.trainer import train_step
 from training.validation import closed_loop
@@ -114,9 +115,10 @@ def test_training_validates_in_closed_loop_runs_dagger_and_resumes(paper_arena, 
     out = tmp_path / "run"
 
     def fit():
-        dagger = Dagger(paper_arena, steer_to_target, tmp_path / "dagger" / "run")
+        here = LocalRollouts(paper_arena)
+        dagger = Dagger(here, lambda env: steer_to_target, tmp_path / "dagger" / "run")
         recipe = SiglipBCRecipe(config, "arena", make_encoder("pixels"), demos, dagger)
-        validation = Validation(closed_loop(paper_arena, recipe.as_policy, episodes), config.val_every)
+        validation = Validation(closed_loop(here, recipe.policy_maker(), episodes), config.val_every)
         return Trainer(out, recipe, validation, progress=False).fit()
 
     path = fit()

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from contextlib import nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 
 from compute import distributed
@@ -43,7 +43,9 @@ from tools.cli import (
     check_env,
     env_cfg_from_args,
     parse,
+    uses_workers,
 )
+from tools.collect import make_expert
 from training.checkpoint import CheckpointError
 
 KINDS = {
@@ -91,9 +93,22 @@ def build_parser() -> tuple[ArgumentParser, dict[str, ArgumentParser]]:
     return parser, subs
 
 
-def simulation(env: str, cfg):
-    """The simulation for validation and DAgger: launched on rank 0 only under torchrun (None elsewhere)."""
-    return launch(env, cfg) if distributed.is_main() else nullcontext()
+@contextmanager
+def rollouts_for(args, cfg):
+    """Where validation and DAgger rollouts run: Ray workers with --workers N (or --ray-address), else a
+    simulation in this process; on rank 0 only under torchrun (None elsewhere)."""
+    from rollouts.runner import LocalRollouts, WorkerRollouts
+
+    if not distributed.is_main():
+        yield None
+    elif uses_workers(args):
+        from rollouts.workers import start_ray
+
+        start_ray(args.ray_address, args.workers)
+        yield WorkerRollouts(args.env, cfg, args.workers, args.worker_threads)
+    else:
+        with launch(args.env, cfg) as env:
+            yield LocalRollouts(env)
 
 
 def ensure_demos(env: str, episodes: int, demos_dir: Path, expert: Path | None = None, args=None) -> None:
@@ -149,7 +164,7 @@ def train_expert(parser, args) -> int:
 
 
 def train_siglip_bc(parser, args) -> int:
-    from experts.ppo.expert import Expert, load_model
+    from experts.ppo.expert import load_model
     from policies.encoders import EncoderWeightsMissing, make_encoder, resolve_encoder_name
     from policies.encoders.cache import build_cache
     from policies.siglip_bc.config import config_from_args
@@ -176,14 +191,12 @@ def train_siglip_bc(parser, args) -> int:
     ensure_demos(args.env, config.demo_episodes, demos_dir, expert if ppo else None, args)
     distributed.main_first(lambda: build_cache(demos_dir, encoder))
     run_dir = args.out or runs_dir(args.env, "siglip_bc")
-    with simulation(args.env, cfg) as env:
-        if ppo:
-            labeller = Expert(expert, args.env, cfg.sim.device)
-        else:
-            from experts.planner import follow_path as labeller
-        dagger = Dagger(env, labeller, demos_dir.parent / "dagger" / run_dir.name, args.seed)
+    with rollouts_for(args, cfg) as rollouts:
+        labeller = make_expert("ppo" if ppo else "planner", expert, args.env)  # built where the simulation is
+        dagger = Dagger(rollouts, labeller, demos_dir.parent / "dagger" / run_dir.name, args.seed)
         recipe = SiglipBCRecipe(config, args.env, encoder, demos_dir, dagger)
-        validation = Validation(closed_loop(env, recipe.as_policy, val_episodes, args.seed), config.val_every)
+        validation = Validation(closed_loop(rollouts, recipe.policy_maker(), val_episodes, args.seed),
+                                config.val_every)  # fmt: skip
         Trainer(run_dir, recipe, validation, args.seed, args.fresh).fit()
     return 0
 
@@ -249,9 +262,9 @@ def train_pignav(parser, args) -> int:
     distributed.barrier()  # rank 0 has collected what was missing
     mae_dir = workspace_root() / "runs" / "mae-sim"  # MAE-sim encoders, shared by every run of a setting
     recipe = PigNavRecipe(config, args.env, demo_dirs, mae_dir, args.pretrained, args.mae_weights, args.seed)
-    with simulation(args.env, cfg) as env:
+    with rollouts_for(args, cfg) as rollouts:
         # open loop on held-out demonstrations on schedule (it keeps the best); closed loop at each stage's end
-        closed = closed_loop(env, recipe.as_policy, val_episodes, args.seed, prefix="val_closed_")
+        closed = closed_loop(rollouts, recipe.policy_maker(), val_episodes, args.seed, prefix="val_closed_")
         validation = Validation(recipe.open_loop, config.val_every, at_stage_end=closed)
         Trainer(args.out or runs_dir(args.env, args.command), recipe, validation, args.seed, args.fresh).fit()
     return 0

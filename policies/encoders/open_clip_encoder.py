@@ -34,6 +34,10 @@ class OpenClipEncoder:
         self.std = torch.tensor(cfg["std"], device=device).view(1, 3, 1, 1)
         self.dim = int(self.encode_texts(["x"]).shape[-1])
 
+    def __reduce__(self):
+        """Sent to another process (a Ray worker) as its name and folder, and loaded there."""
+        return OpenClipEncoder, (self.name, self.folder, "cpu", self.batch_size)
+
     def preprocess(self, images: torch.Tensor) -> torch.Tensor:
         """uint8 (N, H, W, 3) -> normalised float (N, 3, S, S): bicubic resize (squash), mean/std."""
         x = images.to(self.device).permute(0, 3, 1, 2).float() / 255.0

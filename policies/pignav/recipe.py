@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -40,7 +41,11 @@ class PigNavRecipe:
         return PigNavNet(self.config)
 
     def as_policy(self, model: PigNavNet, num_envs: int) -> PigNavPolicy:
-        return PigNavPolicy(model, self.config, num_envs, "cpu")
+        return self.policy_maker()(model, num_envs)
+
+    def policy_maker(self) -> partial:
+        """`maker(model, num_envs)` -> the policy; small to send to Ray workers (no datasets)."""
+        return partial(PigNavPolicy.for_model, self.config)
 
     def stages(self) -> list[Stage]:
         c, stages = self.config, []

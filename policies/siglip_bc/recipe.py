@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -18,16 +19,16 @@ from policies.encoders.cache import build_cache, load_cache
 from policies.siglip_bc.config import SiglipBCConfig
 from policies.siglip_bc.policy import KIND, SiglipBCPolicy, build_model
 from policies.siglip_bc.processing import episode_inputs
-from rollouts.record import record
 from training.trainer import Stage
 
 
 @dataclass
 class Dagger:
-    """Where DAgger rollouts run and who labels them: the running env and the expert (state -> wheels)."""
+    """Where DAgger rollouts run (rollouts/runner.py) and who labels them: `make_labeller(env)` -> the
+    expert (state -> wheels), built where the simulation is."""
 
-    env: object
-    labeller: Callable[[torch.Tensor], torch.Tensor]
+    rollouts: object
+    make_labeller: Callable
     out_dir: Path
     seed: int = 0
 
@@ -55,7 +56,11 @@ class SiglipBCRecipe:
         return self.model
 
     def as_policy(self, model, num_envs: int) -> SiglipBCPolicy:
-        return SiglipBCPolicy(model, self.encoder, self.config, num_envs, "cpu")
+        return self.policy_maker()(model, num_envs)
+
+    def policy_maker(self) -> partial:
+        """`maker(model, num_envs)` -> the policy; small to send to Ray workers (the encoder goes by name)."""
+        return partial(SiglipBCPolicy.for_model, self.config, self.encoder)
 
     def stages(self) -> list[Stage]:
         c = self.config
@@ -73,10 +78,13 @@ class SiglipBCRecipe:
             target = dagger_round * c.dagger_episodes
             have = len(episode_files(self.dagger.out_dir))
             if have < target:
-                policy = self.as_policy(self.model, self.dagger.env.unwrapped.num_envs)
-                record(self.dagger.env, self.dagger.labeller, self.dagger.out_dir, self.env, have,
-                       self.dagger.seed + 7919 * dagger_round, action_noise=0.0, keep_all=True, driver=policy,
-                       wanted=target - have)  # fmt: skip
+                maker, model = self.policy_maker(), self.model
+
+                def make_driver(env):
+                    return maker(model, env.unwrapped.num_envs)
+
+                self.dagger.rollouts.record(self.dagger.make_labeller, make_driver, self.dagger.out_dir, self.env,
+                                            have, self.dagger.seed + 7919 * dagger_round, wanted=target - have)  # fmt: skip
         episodes = load_cache(build_cache(self.demos_dir, self.encoder))[: c.demo_episodes]
         if self.dagger is not None and episode_files(self.dagger.out_dir):
             episodes += load_cache(build_cache(self.dagger.out_dir, self.encoder))
