@@ -1,6 +1,7 @@
 """What a PPO expert does on a fixed episode set (cameras off): its raw outputs u = (speed, turn) before
 the clip to [-1, 1], how often the turn sits at the clip, gSDE's exploration noise at the visited states,
-and the pace it drives at.
+and the pace it drives at, beside (arena) the fastest the robot could: spin to face the target, then
+straight at top speed.
 
     python evaluation/expert_probe.py --env arena --layout paper --checkpoint runs/arena/expert
 """
@@ -55,6 +56,16 @@ def main(argv: list[str] | None = None) -> int:
         dt = env.unwrapped.step_dt  # seconds per policy step
     u = np.concatenate(outputs)
     won = [r for r in result.records if r.success]
+    if won and hasattr(
+        episodes[0], "sphere_xy"
+    ):  # the arena: no walls, so spin-then-straight bounds the pace
+        from envs.common.robot import fastest_time
+
+        reach = env.unwrapped.cfg.success_radius
+        bound = [fastest_time(e.start_xy, e.start_yaw, e.sphere_xy[e.target], reach) / dt
+                 for e in (episodes[r.episode_id] for r in won)]  # fmt: skip
+    else:
+        bound = None
     report = {
         "episodes": len(result.records),
         "success_rate": len(won) / max(len(result.records), 1),
@@ -62,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         "speed_m_per_s_successful": float(np.mean([r.path_length / r.steps for r in won])) / dt
         if won
         else None,
+        "lower_bound_steps_successful": float(np.mean(bound)) if bound else None,
         "u_speed_mean": float(u[:, 0].mean()),
         "u_speed_at_least_0": float((u[:, 0] >= 0).mean()),
         "u_turn_abs_mean": float(np.abs(u[:, 1]).mean()),

@@ -10,7 +10,7 @@ import torch
 
 from envs.arena import layout
 from envs.arena.arena_env_cfg import STATE_DIM
-from envs.common.robot import MAX_WHEEL_SPEED, WHEEL_RADIUS
+from envs.common.robot import MAX_WHEEL_SPEED, TRACK, WHEEL_RADIUS, fastest_time
 
 HUE_DEG = {"red": 0.0, "yellow": 53.0, "green": 125.0, "blue": 229.0, "magenta": 304.0}
 
@@ -121,6 +121,18 @@ def test_opposite_wheels_turn_in_place(fresh):
     assert (yaw_rate > 0.5 * ideal).all(), (
         f"left turn expected: yaw rate {yaw_rate} vs ideal {ideal:.2f} rad/s"
     )
+
+
+def test_the_fastest_time_spins_to_face_the_goal_then_drives_straight():
+    speed, spin_rate = MAX_WHEEL_SPEED * WHEEL_RADIUS, 2 * MAX_WHEEL_SPEED * WHEEL_RADIUS / TRACK
+    assert fastest_time((0.0, 0.0), 0.0, (1.3, 0.0), 0.3) == pytest.approx(1.0 / speed)
+    assert fastest_time((0.0, 0.0), 0.0, (0.0, -1.3), 0.3) == pytest.approx(
+        math.pi / 2 / spin_rate + 1.0 / speed
+    )
+    assert fastest_time((1.0, 1.0), 3.0, (-0.3, 1.0), 0.3) == pytest.approx(
+        (math.pi - 3.0) / spin_rate + 1.0 / speed
+    )
+    assert fastest_time((0.0, 0.0), math.pi, (0.2, 0.0), 0.3) == 0.0  # already within reach
 
 
 def test_walls_stop_the_robot_and_contacts_are_counted(fresh):

@@ -54,6 +54,8 @@ CASES = [
     (train, ["expert", "--timesteps", "0"], "--timesteps must be >= 1"),
     (train, ["expert", "--env", "bogus"], "unknown env 'bogus'"),
     (train, ["expert", "--profile", "gpu"], "invalid choice: 'gpu'"),
+    (train, ["expert", "--hyperparams", "gamma"], "takes KEY=VALUE items"),
+    (train, ["expert", "--hyperparams", "gama=0.9"], "PPO has no setting 'gama'"),
     (train, ["pignav", "--env", "rooms", "--num-envs", "-3"], "--num-envs must be >= 1"),
     (train, ["pignav", "--env", "halls", "--dagger", "3"], "unrecognized arguments: --dagger 3"),
     (train, ["siglip_bc", "--context", "-1"], "--context must be >= 0"),

@@ -81,6 +81,9 @@ def build_parser() -> tuple[ArgumentParser, dict[str, ArgumentParser]]:
                 p.add_argument(
                     "--timesteps", type=int, default=None, help="env steps (default: the profile's)"
                 )
+                p.add_argument("--hyperparams", nargs="+", default=[], metavar="KEY=VALUE",
+                               help="PPO settings replacing the task's SB3 YAML, e.g. gamma=0.995 "
+                                    "policy_kwargs.log_std_init=-3")  # fmt: skip
                 continue
             add_demo_args(p)
             add_student_args(p)
@@ -151,15 +154,22 @@ def validation_episodes(parser, args, count: int | None = None, split: str = "va
 
 
 def train_expert(parser, args) -> int:
+    from experts.ppo.config import parse_overrides
     from experts.ppo.train import train_ppo
 
     check_counts(parser, args, "timesteps")
+    try:
+        overrides = parse_overrides(args.hyperparams)
+    except ValueError as err:
+        parser.error(str(err))
     run_dir = args.out or runs_dir(args.env, "expert")
     args.layout = args.layout or ENVS[args.env].train_layout
     # no cameras while training; final observations are needed to bootstrap truncated episodes
     cfg = env_cfg_from_args(parser, args, cameras=False, compute_final_obs=True)
     with FolderLock(run_dir), launch(args.env, cfg) as env:
-        train_ppo(env, args.env, run_dir, args.profile, args.timesteps, args.seed, args.fresh)
+        train_ppo(
+            env, args.env, run_dir, args.profile, args.timesteps, args.seed, args.fresh, overrides=overrides
+        )
     return 0
 
 

@@ -44,6 +44,18 @@ DIFF_DRIVE_CFG = ArticulationCfg(
 )
 
 
+def fastest_time(start_xy, start_yaw: float, goal_xy, reach: float) -> float:
+    """[s] A lower bound on reaching within `reach` of `goal_xy`: spin in place at full wheel speed to face
+    it, then drive straight at top speed (time-optimal for a differential drive with bounded wheel
+    speeds, Balkcom & Mason 2002); no acceleration, no obstacles."""
+    speed = MAX_WHEEL_SPEED * WHEEL_RADIUS
+    dx, dy = goal_xy[0] - start_xy[0], goal_xy[1] - start_xy[1]
+    if math.hypot(dx, dy) <= reach:
+        return 0.0
+    turn = abs((math.atan2(dy, dx) - start_yaw + math.pi) % (2 * math.pi) - math.pi)
+    return turn / (2 * speed / TRACK) + max(math.hypot(dx, dy) - reach, 0.0) / speed
+
+
 def focal_length_for_fov(hfov_deg: float, horizontal_aperture: float = 20.955) -> float:
     """Pinhole focal length [mm] that gives a horizontal field of view in degrees."""
     return horizontal_aperture / 2.0 / math.tan(math.radians(hfov_deg) / 2.0)

@@ -22,11 +22,39 @@ def read_sb3_yaml(env: str) -> dict:
     return yaml.safe_load((Path(importlib.import_module(module).__file__).parent / name).read_text())
 
 
-def load_ppo_cfg(env: str, profile: str, num_envs: int, device: str) -> tuple[dict, int]:
-    """(keyword arguments for ``PPO(...)``, total env steps) for an env and profile."""
+def parse_overrides(items: list[str]) -> dict:
+    """``["gamma=0.995", "policy_kwargs.log_std_init=-3"]`` -> {"gamma": 0.995, "policy_kwargs.log_std_init": -3};
+    values are read as YAML. Raises ValueError on an item without ``=`` or a key PPO does not take."""
+    import inspect
+
+    from stable_baselines3 import PPO
+
+    known = set(inspect.signature(PPO.__init__).parameters) - {"self", "env"}
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--hyperparams takes KEY=VALUE items, got {item!r}")
+        if key.split(".")[0] not in known:
+            raise ValueError(f"--hyperparams: PPO has no setting {key.split('.')[0]!r}")
+        out[key] = yaml.safe_load(value)
+    return out
+
+
+def load_ppo_cfg(
+    env: str, profile: str, num_envs: int, device: str, overrides: dict | None = None
+) -> tuple[dict, int]:
+    """(keyword arguments for ``PPO(...)``, total env steps) for an env and profile; `overrides` (dotted
+    keys for nested settings, e.g. ``policy_kwargs.log_std_init``) replace the YAML's values."""
     from isaaclab_rl.sb3 import process_sb3_cfg
 
     cfg = read_sb3_yaml(env)
+    for key, value in (overrides or {}).items():
+        *parents, leaf = key.split(".")
+        node = cfg
+        for parent in parents:
+            node = node.setdefault(parent, {})
+        node[leaf] = value
     settings = dict(PROFILES[profile])
     total = int(float(cfg.pop("n_timesteps")) * settings.pop("timesteps_scale"))
     cfg.update(settings)

@@ -94,13 +94,14 @@ def load_newest(run_dir: Path, vec_env, device: str):
 
 
 def train_ppo(env, env_name: str, run_dir: Path, profile: str, timesteps: int | None, seed: int = 0,
-              fresh: bool = False, progress: bool = True) -> Path:  # fmt: skip
-    """Train (or resume) in the running state-only `env`; writes run_dir/expert.zip."""
+              fresh: bool = False, progress: bool = True, overrides: dict | None = None) -> Path:  # fmt: skip
+    """Train (or resume) in the running state-only `env`; writes run_dir/expert.zip. `overrides`: PPO
+    settings that replace the task YAML's (experts/ppo/config.py)."""
     from isaaclab_rl.sb3 import Sb3VecEnvWrapper
     from stable_baselines3 import PPO
 
     cfg = env.unwrapped.cfg
-    ppo_kwargs, total = load_ppo_cfg(env_name, profile, cfg.scene.num_envs, cfg.sim.device)
+    ppo_kwargs, total = load_ppo_cfg(env_name, profile, cfg.scene.num_envs, cfg.sim.device, overrides)
     total = timesteps or total
     if fresh and (run_dir / "checkpoints").exists():
         shutil.rmtree(run_dir / "checkpoints")
@@ -135,6 +136,7 @@ def train_ppo(env, env_name: str, run_dir: Path, profile: str, timesteps: int | 
         "timesteps": int(model.num_timesteps),
         "num_envs": cfg.scene.num_envs,
         "seed": seed,
+        "hyperparams": overrides or {},
         "train_seconds": round(elapsed, 1),
         "env_cfg": {"layout": cfg.layout, "success_radius": cfg.success_radius},
     }
