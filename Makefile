@@ -8,7 +8,7 @@ PYTHON312 := $(or $(GOALNAV_PYTHON),$(lastword $(sort $(wildcard $(PYENV_ROOT)/v
 UV := $(or $(shell command -v uv 2>/dev/null),"$(PYTHON312)" -m uv)
 PY := .venv/bin/python
 
-.PHONY: setup demo scenes drive bench test lint format assets clean
+.PHONY: setup demo scenes scene-ablations drive bench test lint format assets clean
 
 setup: .venv/.synced
 
@@ -96,6 +96,38 @@ $(STUDY)/pignav_eighth/summary.json: runs/$(SCENE)/pignav_eighth/train_summary.j
 STUDY_RUNS := planner pignav_zero_shot pignav_finetuned pignav_graph pignav_eighth late_fusion_zero_shot late_fusion_finetuned late_fusion_graph
 $(STUDY)/comparison.md: $(foreach r,$(STUDY_RUNS),$(STUDY)/$(r)/summary.json)
 	$(PY) evaluation/compare.py $(STUDY) --out $@ > /dev/null
+
+# The study's ablations, zero-shot on the held-out style (each a pretraining like the scene study's PIG-Nav,
+# one thing changed): auxiliary heads off; no MAE-sim (scratch); and one style's demonstrations with and
+# without the other style's frames labelled by an IDM trained on the first (action-free video stand-in).
+ABLATIONS := results/$(SCENE)/ablations
+FIRST = $(firstword $(OTHERS))
+SECOND = $(lastword $(OTHERS))
+ZERO_SHOT := pignav --stacked --env $(SCENE) --fraction 0 --pretrain-steps 3000 --val-episodes 10
+
+scene-ablations: setup $(ABLATIONS)/comparison.md
+	@cat $(ABLATIONS)/comparison.md
+
+runs/$(SCENE)/ablations/no_aux/train_summary.json: $(DEMOS)
+	$(PY) tools/train.py $(ZERO_SHOT) --pretrain-envs $(OTHERS) --no-goal-head --no-distance-head --no-path-head --out $(@D)
+runs/$(SCENE)/ablations/scratch/train_summary.json: $(DEMOS)
+	$(PY) tools/train.py $(ZERO_SHOT) --pretrain-envs $(OTHERS) --init scratch --out $(@D)
+runs/$(SCENE)/ablations/$(FIRST)_only/train_summary.json: $(DEMOS)
+	$(PY) tools/train.py $(ZERO_SHOT) --pretrain-envs $(FIRST) --out $(@D)
+runs/idm/$(FIRST)/train_summary.json: data/$(FIRST)/demos/collection.json
+	$(PY) tools/train.py idm --demos data/$(FIRST)/demos --out $(@D)
+# labelling appends, so an interrupted one starts over
+data/pseudo/$(SECOND)/labelled: runs/idm/$(FIRST)/train_summary.json data/$(SECOND)/demos/collection.json
+	rm -rf $(@D) && $(PY) tools/label.py data/$(SECOND)/demos --idm runs/idm/$(FIRST) --out $(@D) --env $(SECOND) && touch $@
+runs/$(SCENE)/ablations/$(FIRST)_pseudo_$(SECOND)/train_summary.json: data/pseudo/$(SECOND)/labelled
+	$(PY) tools/train.py $(ZERO_SHOT) --pretrain-envs $(FIRST) --pseudo data/pseudo/$(SECOND) --out $(@D)
+
+$(ABLATIONS)/%/summary.json: runs/$(SCENE)/ablations/%/train_summary.json
+	$(PY) evaluation/run.py --policy pignav $(GRADED) --checkpoint runs/$(SCENE)/ablations/$*/pretrain.pt --out $(@D)
+
+ABLATION_RUNS := no_aux scratch $(FIRST)_only $(FIRST)_pseudo_$(SECOND)
+$(ABLATIONS)/comparison.md: $(STUDY)/pignav_zero_shot/summary.json $(foreach r,$(ABLATION_RUNS),$(ABLATIONS)/$(r)/summary.json)
+	$(PY) evaluation/compare.py $(STUDY)/pignav_zero_shot $(foreach r,$(ABLATION_RUNS),$(ABLATIONS)/$(r)) --out $@ > /dev/null
 
 # Drive the robot with a scripted policy and save what its camera sees.
 drive: setup
