@@ -74,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         if won
         else None,
         "lower_bound_steps_successful": float(np.mean(bound)) if bound else None,
+        "mean_collisions": float(np.mean([r.collisions for r in result.records])),
         "u_speed_mean": float(u[:, 0].mean()),
         "u_speed_at_least_0": float((u[:, 0] >= 0).mean()),
         "u_turn_abs_mean": float(np.abs(u[:, 1]).mean()),
