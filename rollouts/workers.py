@@ -61,10 +61,12 @@ def start_ray(address: str | None = None, workers: int = 1) -> dict:
         else:
             from compute import cores
 
-            # "local": a new in-process Ray even where a stale /tmp/ray/ray_current_cluster names another
-            ray.init(
-                address="local", num_cpus=max(cores(), workers), include_dashboard=False, log_to_driver=False
-            )
+            # "local": a new in-process Ray even where a stale /tmp/ray/ray_current_cluster names another.
+            # Twice the slots: a run's killed workers may hold theirs until Ray has reaped them (seen for
+            # minutes on a loaded machine), and the next run (the next validation) must not wait for that;
+            # run_sharded itself never has more than `workers` running.
+            ray.init(address="local", num_cpus=2 * max(cores(), workers), include_dashboard=False,
+                     log_to_driver=False)  # fmt: skip
     return ray.cluster_resources()
 
 
