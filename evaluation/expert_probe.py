@@ -56,9 +56,8 @@ def main(argv: list[str] | None = None) -> int:
         dt = env.unwrapped.step_dt  # seconds per policy step
     u = np.concatenate(outputs)
     won = [r for r in result.records if r.success]
-    if won and hasattr(
-        episodes[0], "sphere_xy"
-    ):  # the arena: no walls, so spin-then-straight bounds the pace
+    # the arena has no walls, so spinning to face the target and driving straight bounds the pace
+    if won and hasattr(episodes[0], "sphere_xy"):
         from envs.common.robot import fastest_time
 
         reach = env.unwrapped.cfg.success_radius

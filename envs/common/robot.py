@@ -50,10 +50,11 @@ def fastest_time(start_xy, start_yaw: float, goal_xy, reach: float) -> float:
     speeds, Balkcom & Mason 2002); no acceleration, no obstacles."""
     speed = MAX_WHEEL_SPEED * WHEEL_RADIUS
     dx, dy = goal_xy[0] - start_xy[0], goal_xy[1] - start_xy[1]
-    if math.hypot(dx, dy) <= reach:
+    distance = math.hypot(dx, dy)
+    if distance <= reach:
         return 0.0
     turn = abs((math.atan2(dy, dx) - start_yaw + math.pi) % (2 * math.pi) - math.pi)
-    return turn / (2 * speed / TRACK) + max(math.hypot(dx, dy) - reach, 0.0) / speed
+    return turn / (2 * speed / TRACK) + (distance - reach) / speed
 
 
 def focal_length_for_fov(hfov_deg: float, horizontal_aperture: float = 20.955) -> float:
