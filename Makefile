@@ -64,8 +64,10 @@ SCENE ?= halls
 OTHERS = $(filter-out $(SCENE),rooms maze halls)
 STUDY := results/$(SCENE)/study
 GRADED := --env $(SCENE) --split test_graded --num-envs 30
-STEPS := --finetune-steps 3000 --val-episodes 10
-PRE := --env $(SCENE) --pretrain-envs $(OTHERS) --pretrain-steps 3000 $(STEPS)
+VAL := --val-episodes 10
+STEPS := --finetune-steps 3000 $(VAL)
+PRETRAIN_STEPS := --pretrain-steps 3000
+PRE := --env $(SCENE) --pretrain-envs $(OTHERS) $(PRETRAIN_STEPS) $(STEPS)
 DEMOS = $(foreach e,$(SCENE) $(OTHERS),data/$(e)/demos/collection.json)
 
 scenes: setup $(STUDY)/comparison.md
@@ -103,7 +105,7 @@ $(STUDY)/comparison.md: $(foreach r,$(STUDY_RUNS),$(STUDY)/$(r)/summary.json)
 ABLATIONS := results/$(SCENE)/ablations
 FIRST = $(firstword $(OTHERS))
 SECOND = $(lastword $(OTHERS))
-ZERO_SHOT := pignav --stacked --env $(SCENE) --fraction 0 --pretrain-steps 3000 --val-episodes 10
+ZERO_SHOT := pignav --stacked --env $(SCENE) --fraction 0 $(PRETRAIN_STEPS) $(VAL)
 
 scene-ablations: setup $(ABLATIONS)/comparison.md
 	@cat $(ABLATIONS)/comparison.md
