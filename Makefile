@@ -37,16 +37,20 @@ results/$(ENV)/expert/summary.json: runs/$(ENV)/expert/expert.zip
 results/$(ENV)/random/summary.json:
 	$(PY) evaluation/run.py --policy random $(EVAL)
 
-# SigLIP-BC: collects the demonstrations it needs, embeds them once, trains with closed-loop validation.
+# The expert's demonstrations both students train on: one target, so `make -j2 demo` collects them once.
+data/$(ENV)/demos/collection.json: runs/$(ENV)/expert/expert.zip
+	$(PY) tools/collect.py --env $(ENV) --episodes 200 --workers $(WORKERS)
+
+# SigLIP-BC: embeds the demonstrations once, trains with closed-loop validation.
 # Without SigLIP weights it uses the offline encoder, and its rows say so.
-runs/$(ENV)/siglip_bc/train_summary.json: runs/$(ENV)/expert/expert.zip
+runs/$(ENV)/siglip_bc/train_summary.json: data/$(ENV)/demos/collection.json
 	$(PY) tools/train.py siglip_bc --env $(ENV) --profile quick --workers $(WORKERS)
 
 results/$(ENV)/siglip_bc/summary.json: runs/$(ENV)/siglip_bc/train_summary.json results/$(ENV)/expert/summary.json
 	$(PY) evaluation/run.py --policy siglip_bc $(EVAL)
 
 # PIG-Nav: MAE on the demonstration frames, then waypoint training with closed-loop validation.
-runs/$(ENV)/pignav/train_summary.json: runs/$(ENV)/expert/expert.zip
+runs/$(ENV)/pignav/train_summary.json: data/$(ENV)/demos/collection.json
 	$(PY) tools/train.py pignav --env $(ENV) --profile quick --workers $(WORKERS)
 
 results/$(ENV)/pignav/summary.json: runs/$(ENV)/pignav/train_summary.json results/$(ENV)/expert/summary.json

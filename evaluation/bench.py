@@ -126,16 +126,17 @@ def sim_scaling(workers: int, steps: int, warmup: int, num_envs: int = 64, size:
     """Rendered env-steps/s of `workers` simulations stepping at once (Ray workers, one simulation each)."""
     from compute import threads_per_process
     from envs.registry import make_env_cfg
-    from rollouts.workers import run_sharded, start_ray
+    from rollouts.workers import WorkerPool
 
-    start_ray(None, workers)
     cfg = make_env_cfg(
         "arena", num_envs, "cpu", cameras=True, camera_width=size, camera_height=size, layout="random"
     )
     before = load()
-    with tempfile.TemporaryDirectory() as line:
-        parts, _ = run_sharded("arena", cfg, lambda env: None, timed_steps, [(steps, warmup, line, workers)] * workers,
-                               workers, threads_per_process(workers))  # fmt: skip
+    with (
+        tempfile.TemporaryDirectory() as line,
+        WorkerPool("arena", cfg, workers, threads_per_process(workers)) as pool,
+    ):
+        parts, _ = pool.run(lambda env: None, timed_steps, [(steps, warmup, line, workers)] * workers)
     span = max(p["end"] for p in parts.values()) - min(p["start"] for p in parts.values())
     rate = sum(p["env_steps"] for p in parts.values()) / span
     return {"measure": f"rendered env-steps/s, {num_envs} envs x {size}x{size} per worker", "workers": workers,

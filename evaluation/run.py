@@ -263,11 +263,10 @@ def evaluate(args, cfg, checkpoint: Path | None, episodes: list, out_dir: Path) 
         )
 
     if uses_workers(args):
-        from rollouts.workers import start_ray
+        from rollouts.workers import WorkerPool
 
-        start_ray(args.ray_address, args.workers)
-        result = run_episodes_on_workers(args.env, cfg, policy_for, episodes, args.workers, args.worker_threads,
-                                         seed=args.seed, video_episodes=video)  # fmt: skip
+        with WorkerPool(args.env, cfg, args.workers, args.worker_threads, args.ray_address) as pool:
+            result = run_episodes_on_workers(pool, policy_for, episodes, seed=args.seed, video_episodes=video)
     else:
         with launch(args.env, cfg) as env:
             policy = policy_for(env)

@@ -107,14 +107,12 @@ def shard_size(episodes: int, workers: int, num_envs: int) -> int:
     return max(1, min(math.ceil(episodes / workers), max(num_envs, math.ceil(episodes / (4 * workers)))))
 
 
-def run_episodes_on_workers(env_name: str, cfg, make_policy: Callable, episodes: list, workers: int,
-                            threads: int, seed: int = 0, video_episodes: int = 0) -> RolloutResult:  # fmt: skip
-    """`run_episodes` with the set sharded over `workers` Ray workers, one simulation each
-    (rollouts/workers.py); `make_policy(env)` builds the policy in each worker. Per-episode outcomes are
-    those of one simulation running the whole set. Ctrl-C returns the shards finished so far."""
-    from rollouts.workers import run_sharded
-
-    size = shard_size(len(episodes), workers, cfg.scene.num_envs)
+def run_episodes_on_workers(pool, make_policy: Callable, episodes: list, seed: int = 0,
+                            video_episodes: int = 0) -> RolloutResult:  # fmt: skip
+    """`run_episodes` with the set sharded over the simulation workers of `pool` (rollouts/workers.py,
+    `WorkerPool`); `make_policy(env)` builds the policy in each worker. Per-episode outcomes are those of
+    one simulation running the whole set. Ctrl-C returns the shards finished so far."""
+    size = shard_size(len(episodes), pool.workers, pool.cfg.scene.num_envs)
     shards = [(list(range(i, min(i + size, len(episodes)))), episodes[i : i + size], video_episodes if i == 0 else 0)
               for i in range(0, len(episodes), size)]  # fmt: skip
 
@@ -123,9 +121,9 @@ def run_episodes_on_workers(env_name: str, cfg, make_policy: Callable, episodes:
         return run_episodes(env, policy, chunk, seed=seed, video_episodes=video, progress=False, ids=ids)
 
     result = RolloutResult()
-    bar = tqdm(total=len(episodes), desc=f"episodes ({workers} workers)", unit="ep")
-    parts, result.interrupted = run_sharded(env_name, cfg, make_policy, work, shards, min(workers, len(shards)),
-                                            threads, progress=bar, size=lambda shard, result: len(shard[0]))  # fmt: skip
+    bar = tqdm(total=len(episodes), desc=f"episodes ({min(pool.workers, len(shards))} workers)", unit="ep")
+    parts, result.interrupted = pool.run(make_policy, work, shards, progress=bar,
+                                         size=lambda shard, result: len(shard[0]))  # fmt: skip
     bar.close()
     for index in sorted(parts):
         part = parts[index]

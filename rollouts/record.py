@@ -155,20 +155,18 @@ def record(env, expert, out_dir: Path, env_name: str, first: int, seed: int, act
     return finished
 
 
-def record_on_workers(env_name: str, cfg, make_expert, out_dir: Path, first: int, wanted: int, seed: int,
-                      action_noise: float, keep_all: bool, workers: int, threads: int,
-                      make_driver=None) -> dict[int, bool]:  # fmt: skip
-    """`record` with the slots sharded over `workers` Ray workers (rollouts/workers.py), each writing its
-    episodes into `out_dir`; `make_expert(env)` builds the labeller in each worker (and `make_driver(env)`
-    the policy that drives, for DAgger). The same dataset as one simulation: shards of slots are handed out
-    in order until the slots from `first` on hold `wanted` kept episodes, and what workers ran beyond that
-    is dropped."""
+def record_on_workers(pool, make_expert, out_dir: Path, first: int, wanted: int, seed: int, action_noise: float,
+                      keep_all: bool, make_driver=None) -> dict[int, bool]:  # fmt: skip
+    """`record` with the slots sharded over the simulation workers of `pool` (rollouts/workers.py,
+    `WorkerPool`), each writing its episodes into `out_dir`; `make_expert(env)` builds the labeller in each
+    worker (and `make_driver(env)` the policy that drives, for DAgger). The same dataset as one simulation:
+    shards of slots are handed out in order until the slots from `first` on hold `wanted` kept episodes,
+    and what workers ran beyond that is dropped."""
     import itertools
     import math
 
-    from rollouts.workers import run_sharded
-
-    size = max(cfg.scene.num_envs, math.ceil(wanted / workers))
+    env_name = pool.env_name
+    size = max(pool.cfg.scene.num_envs, math.ceil(wanted / pool.workers))
     shards = ((first + i * size, first + (i + 1) * size) for i in itertools.count())
     finished: dict[int, bool] = {}
 
@@ -184,9 +182,9 @@ def record_on_workers(env_name: str, cfg, make_expert, out_dir: Path, first: int
         finished.update(result)
         return kept_prefix(finished, first, wanted) is not None
 
-    bar = tqdm(total=wanted, desc=f"collecting {env_name} ({workers} workers)", unit="ep")
-    _, interrupted = run_sharded(env_name, cfg, setup, work, shards, workers, threads, done=done,
-                                 progress=bar, size=lambda shard, result: sum(result.values()))  # fmt: skip
+    bar = tqdm(total=wanted, desc=f"collecting {env_name} ({pool.workers} workers)", unit="ep")
+    _, interrupted = pool.run(setup, work, shards, done=done, progress=bar,
+                              size=lambda shard, result: sum(result.values()))  # fmt: skip
     bar.close()
     if interrupted:
         raise KeyboardInterrupt

@@ -29,17 +29,17 @@ class LocalRollouts:
 
 
 class WorkerRollouts:
-    """Rollouts sharded over `workers` Ray workers, each launching `env_name` with `cfg`; the same
-    per-episode outcomes and datasets as one simulation."""
+    """Rollouts sharded over the simulation workers of `pool` (`rollouts.workers.WorkerPool`), which
+    launch their simulations once for every rollout the pool serves; the same per-episode outcomes and
+    datasets as one simulation."""
 
-    def __init__(self, env_name: str, cfg, workers: int, threads: int):
-        self.env_name, self.cfg, self.workers, self.threads = env_name, cfg, workers, threads
+    def __init__(self, pool):
+        self.pool = pool
 
     def episodes(self, make_policy: Callable, episodes: list, seed: int = 0) -> RolloutResult:
-        return run_episodes_on_workers(self.env_name, self.cfg, make_policy, episodes, self.workers, self.threads,
-                                       seed=seed)  # fmt: skip
+        return run_episodes_on_workers(self.pool, make_policy, episodes, seed=seed)
 
     def record(self, make_expert: Callable, make_driver: Callable, out_dir: Path, env_name: str, first: int,
                seed: int, wanted: int) -> dict[int, bool]:  # fmt: skip
-        return record_on_workers(env_name, self.cfg, make_expert, out_dir, first, wanted, seed, 0.0, True,
-                                 self.workers, self.threads, make_driver=make_driver)  # fmt: skip
+        return record_on_workers(self.pool, make_expert, out_dir, first, wanted, seed, 0.0, True,
+                                 make_driver=make_driver)  # fmt: skip

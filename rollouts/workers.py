@@ -1,8 +1,9 @@
 """Rollouts sharded over Ray worker processes, one simulation each (one simulation per process).
 
-A local Ray starts in-process unless `address` (or $RAY_ADDRESS) names a cluster to join. Each worker is
-an actor that launches its simulation once and then runs shards of work handed out in order; a worker that
-dies is replaced and its shard runs again, while the results of finished shards are kept. Each worker takes
+A local Ray starts in-process unless `address` (or $RAY_ADDRESS) names a cluster to join. A `WorkerPool`
+holds the workers: actors that launch their simulation once and then run shards of work handed out in
+order, for as many runs as the pool lives (a trainer's validations); a worker that dies is replaced and
+its shard runs again, while the results of finished shards are kept. Each worker takes
 one GPU where the cluster has them and the simulation runs on cuda (Ray then shows each worker only
 its own GPU, as cuda:0). On a cluster, every node needs this repository installed the same way
 and, for collection, the dataset folder on a shared file system.
@@ -11,6 +12,7 @@ and, for collection, the dataset folder on a shared file system.
 from __future__ import annotations
 
 import copy
+import itertools
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -29,10 +31,11 @@ class WorkerError(RuntimeError):
 
 
 class SimulationWorker:
-    """A Ray actor that holds one simulation. `setup(env)` (run in the actor) builds what the shards need,
+    """A Ray actor that holds one simulation for as long as its pool lives. `run(job, shard)` runs one shard
+    of a job, a (setup, work) pair: `setup(env)` (run once per job in the actor) builds what the shards need,
     e.g. a policy; `work(env, state, shard)` runs one shard and returns its result."""
 
-    def __init__(self, root: str, threads: int, env_name: str, cfg, setup: Callable, work: Callable):
+    def __init__(self, root: str, threads: int, env_name: str, cfg):
         from envs.registry import launch
         from storage import set_root
 
@@ -40,13 +43,20 @@ class SimulationWorker:
         set_threads(threads)
         self._stack = ExitStack()
         self.env = self._stack.enter_context(launch(env_name, cfg))
-        self.state, self.work = setup(self.env), work
+        self._job_id, self._state, self._work = None, None, None
 
-    def run(self, shard: Any) -> Any:
-        return self.work(self.env, self.state, shard)
+    def run(self, job: tuple[int, list], shard: Any) -> Any:
+        import ray
 
-    def close(self) -> None:
-        self._stack.close()
+        # the ref sits in a list, so Ray hands it over unresolved: it is fetched once per job, not per shard
+        job_id, [job_ref] = job
+        if job_id != self._job_id:
+            setup, self._work = ray.get(job_ref)
+            self._state, self._job_id = setup(self.env), job_id
+        return self._work(self.env, self._state, shard)
+
+    def pid(self) -> int:
+        return os.getpid()
 
 
 def start_ray(address: str | None = None, workers: int = 1) -> dict:
@@ -62,74 +72,112 @@ def start_ray(address: str | None = None, workers: int = 1) -> dict:
             from compute import cores
 
             # "local": a new in-process Ray even where a stale /tmp/ray/ray_current_cluster names another.
-            # Twice the slots: a run's killed workers may hold theirs until Ray has reaped them (seen for
-            # minutes on a loaded machine), and the next run (the next validation) must not wait for that;
-            # run_sharded itself never has more than `workers` running.
+            # Twice the slots: killed workers (a dead one, or those an early stop ends) may hold theirs until
+            # Ray has reaped them (seen for minutes on a loaded machine), and their replacements must not
+            # wait for that; a pool never has more than `workers` alive.
             ray.init(address="local", num_cpus=2 * max(cores(), workers), include_dashboard=False,
                      log_to_driver=False)  # fmt: skip
     return ray.cluster_resources()
 
 
-def run_sharded(env_name: str, cfg, setup: Callable, work: Callable, shards: Iterable, workers: int, threads: int,
-                done: Callable[[int, Any, Any], bool] | None = None, progress: tqdm | None = None,
-                size: Callable[[Any, Any], int] = lambda shard, result: len(shard)) -> tuple[dict[int, Any], bool]:  # fmt: skip
-    """Run every shard (in order of handing out) on `workers` simulation workers; returns (shard index ->
-    result for the shards that finished, whether Ctrl-C stopped it). `done(index, shard, result)` may end
-    the run early (True); the shards still running are then cancelled. `progress` advances by
-    `size(shard, result)` per finished shard."""
-    import ray
-    from ray.exceptions import RayActorError, WorkerCrashedError
+class WorkerPool:
+    """Up to `workers` simulation workers (Ray actors, one simulation each, launching `env_name` with `cfg`)
+    that live as long as the pool, so a command that runs work many times (a validation every N training
+    steps) launches each simulation once. Workers start when there is a shard for them; Ray starts (or
+    joins `address`) if it has not. Use as a context manager; `close()` ends the workers."""
 
-    from storage import workspace_root
+    def __init__(self, env_name: str, cfg, workers: int, threads: int, address: str | None = None):
+        import ray
 
-    gpus = 1 if cfg.sim.device.startswith("cuda") and ray.cluster_resources().get("GPU", 0) >= 1 else 0
-    if gpus:  # a worker sees only the GPU Ray gave it
-        cfg = copy.deepcopy(cfg)
-        cfg.sim.device = "cuda:0"
-    actor = ray.remote(num_cpus=1, num_gpus=gpus, max_restarts=0)(SimulationWorker)
+        from storage import workspace_root
 
-    def new_worker():
-        return actor.remote(str(workspace_root()), threads, env_name, cfg, setup, work)
+        start_ray(address, workers)
 
-    pending: Iterator = iter(enumerate(shards))
-    retry: deque = deque()
-    idle = [new_worker() for _ in range(workers)]
-    running: dict = {}  # result ref -> (worker, index, shard)
-    results: dict[int, Any] = {}
-    replaced, stop, interrupted = 0, False, False
-    try:
-        while True:
-            while idle and not stop:
-                item = retry.popleft() if retry else next(pending, None)
-                if item is None:
+        self.env_name, self.workers, self.threads = env_name, workers, threads
+        gpus = 1 if cfg.sim.device.startswith("cuda") and ray.cluster_resources().get("GPU", 0) >= 1 else 0
+        if gpus:  # a worker sees only the GPU Ray gave it
+            cfg = copy.deepcopy(cfg)
+            cfg.sim.device = "cuda:0"
+        self.cfg = cfg
+        # Ray starts workers at nice 15; these do the command's work while it waits, so they run at 0
+        actor = ray.remote(num_cpus=1, num_gpus=gpus, max_restarts=0,
+                           runtime_env={"env_vars": {"RAY_worker_niceness": "0"}})(SimulationWorker)  # fmt: skip
+        self._new_worker = lambda: actor.remote(str(workspace_root()), threads, env_name, cfg)
+        self._idle: list = []  # live workers not running a shard
+        self._started, self._jobs = 0, itertools.count()
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        import ray
+
+        for worker in self._idle:
+            ray.kill(worker)
+        self._idle, self._started = [], 0
+
+    def run(self, setup: Callable, work: Callable, shards: Iterable, done: Callable[[int, Any, Any], bool] | None = None,
+            progress: tqdm | None = None,
+            size: Callable[[Any, Any], int] = lambda shard, result: len(shard)) -> tuple[dict[int, Any], bool]:  # fmt: skip
+        """Run every shard (in order of handing out) on the pool's workers; returns (shard index -> result for
+        the shards that finished, whether Ctrl-C stopped it). A worker that dies is replaced and its shard
+        runs again. `done(index, shard, result)` may end the run early (True); the workers still running
+        shards are then killed, so nothing they would write comes after this returns. `progress` advances
+        by `size(shard, result)` per finished shard."""
+        import ray
+        from ray.exceptions import RayActorError, WorkerCrashedError
+
+        job = (next(self._jobs), [ray.put((setup, work))])
+        pending: Iterator = iter(enumerate(shards))
+        retry: deque = deque()
+        running: dict = {}  # result ref -> (worker, index, shard)
+        results: dict[int, Any] = {}
+        replaced, stop, interrupted = 0, False, False
+        try:
+            while True:
+                while not stop and (self._idle or self._started < self.workers):
+                    item = retry.popleft() if retry else next(pending, None)
+                    if item is None:
+                        break
+                    worker = self._idle.pop() if self._idle else self._start()
+                    running[worker.run.remote(job, item[1])] = (worker, *item)
+                if not running:
                     break
-                worker = idle.pop()
-                running[worker.run.remote(item[1])] = (worker, *item)
-            if not running:
-                break
-            [ref], _ = ray.wait(list(running), num_returns=1)
-            worker, index, shard = running.pop(ref)
-            try:
-                results[index] = ray.get(ref)
-            except (RayActorError, WorkerCrashedError) as err:
-                replaced += 1
-                if replaced > MAX_REPLACEMENTS:
-                    raise WorkerError(f"{replaced} workers died; the last: {err}") from None
-                print(f"a worker died ({type(err).__name__}); starting another and rerunning its shard")
-                ray.kill(worker)
-                retry.append((index, shard))
-                idle.append(new_worker())
-                continue
-            idle.append(worker)
-            if progress is not None:
-                progress.update(size(shard, results[index]))
-            if done is not None and done(index, shard, results[index]):
-                stop = True
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        for worker in idle + [w for w, *_ in running.values()]:
-            ray.kill(worker)  # also ends the shards still running
-        if running:  # wait until they are gone, so nothing writes after this returns
-            ray.wait(list(running), num_returns=len(running), timeout=60)
-    return results, interrupted
+                [ref], _ = ray.wait(list(running), num_returns=1)
+                worker, index, shard = running.pop(ref)
+                try:
+                    results[index] = ray.get(ref)
+                except (RayActorError, WorkerCrashedError) as err:
+                    replaced += 1
+                    if replaced > MAX_REPLACEMENTS:
+                        raise WorkerError(f"{replaced} workers died; the last: {err}") from None
+                    print(f"a worker died ({type(err).__name__}); starting another and rerunning its shard")
+                    self._kill(worker)
+                    retry.append((index, shard))
+                    continue
+                self._idle.append(worker)
+                if progress is not None:
+                    progress.update(size(shard, results[index]))
+                if done is not None and done(index, shard, results[index]):
+                    stop = True
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            for worker, *_ in running.values():
+                self._kill(worker)  # also ends its shard
+            if running:  # wait until they are gone, so nothing writes after this returns
+                ray.wait(list(running), num_returns=len(running), timeout=60)
+        return results, interrupted
+
+    def _start(self):
+        self._started += 1
+        return self._new_worker()
+
+    def _kill(self, worker) -> None:
+        import ray
+
+        ray.kill(worker)
+        self._started -= 1

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from envs.arena import layout
-from envs.arena.arena_env_cfg import STATE_DIM
+from envs.arena.arena_env_cfg import STATE_DIM, STATE_TARGET
 from envs.common.robot import MAX_WHEEL_SPEED, TRACK, WHEEL_RADIUS, fastest_time
 
 HUE_DEG = {"red": 0.0, "yellow": 53.0, "green": 125.0, "blue": 229.0, "magenta": 304.0}
@@ -133,6 +133,17 @@ def test_the_fastest_time_spins_to_face_the_goal_then_drives_straight():
         (math.pi - 3.0) / spin_rate + 1.0 / speed
     )
     assert fastest_time((0.0, 0.0), math.pi, (0.2, 0.0), 0.3) == 0.0  # already within reach
+
+
+def test_the_reference_controller_arcs_at_full_speed_and_spins_only_when_far_off():
+    from evaluation.expert_probe import ScriptedReference
+
+    state = torch.zeros(3, STATE_DIM)
+    state[:, STATE_TARGET] = torch.tensor([[1.0, 0.0], [1.0, 0.3], [-1.0, 0.1]])  # ahead, left, behind left
+    wheels = ScriptedReference().act({"policy": state})
+    assert wheels[0].tolist() == [1.0, 1.0]
+    assert wheels[1, 1] == 1.0 and 0.0 < wheels[1, 0] < 1.0  # an arc to the left at full speed
+    assert wheels[2].tolist() == [-1.0, 1.0]  # a spin to the left in place
 
 
 def test_walls_stop_the_robot_and_contacts_are_counted(fresh):

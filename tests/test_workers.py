@@ -1,5 +1,6 @@
 """Rollouts on Ray workers: a collection sharded over 2 workers writes the dataset one simulation writes
-(the evaluation's 1-vs-2-workers test is in test_determinism.py), and a worker that dies is replaced.
+(the evaluation's 1-vs-2-workers test is in test_determinism.py), a worker that dies is replaced, a pool
+keeps its workers from run to run, and a trainer's validation and DAgger run on workers.
 Each collection is its own process (one simulation per process)."""
 
 from __future__ import annotations
@@ -41,10 +42,12 @@ def test_collected_dataset_does_not_depend_on_the_number_of_workers(tmp_path):
     assert not np.allclose(one[0][0]["actions"], one[0][0]["executed_actions"])
 
 
-def test_a_worker_that_dies_is_replaced_and_its_shard_reruns(tmp_path, capsys):
-    """The first shard kills its worker once; a new worker runs it again and nothing else is lost."""
+def test_a_worker_that_dies_is_replaced_and_the_pool_keeps_its_workers(tmp_path, capsys):
+    """The first shard kills its worker once; a new worker runs it again and nothing else is lost. The next
+    run on the pool finds the surviving workers (the same processes, no new simulations) and sets them up
+    for its own job; they run at normal priority."""
     from envs.registry import make_env_cfg
-    from rollouts.workers import run_sharded, start_ray
+    from rollouts.workers import WorkerPool
 
     marker = tmp_path / "died"
 
@@ -54,18 +57,29 @@ def test_a_worker_that_dies_is_replaced_and_its_shard_reruns(tmp_path, capsys):
         if shard == 0 and not marker.exists():
             marker.touch()
             os._exit(1)  # as a crash or an out-of-memory kill would
-        return shard * 10 + env.unwrapped.num_envs
+        return shard * 10 + env.unwrapped.num_envs, os.getpid()
+
+    def next_job(env, state, shard):
+        import os
+
+        return state, os.getpid(), os.nice(0)
 
     import ray
 
-    start_ray(None, 2)
     cfg = make_env_cfg("arena", 1, "cpu", cameras=False)
     try:
-        results, interrupted = run_sharded("arena", cfg, lambda env: None, work, range(3), 2, 1)
+        with WorkerPool("arena", cfg, 2, 1) as pool:
+            first, interrupted = pool.run(lambda env: None, work, range(3))
+            second, _ = pool.run(lambda env: "set up", next_job, range(4))
     finally:
         ray.shutdown()
-    assert results == {0: 1, 1: 11, 2: 21} and not interrupted and marker.exists()
+    assert {i: value for i, (value, _) in first.items()} == {0: 1, 1: 11, 2: 21}
+    assert not interrupted and marker.exists()
     assert "a worker died" in capsys.readouterr().out
+    survivors, reused = {pid for _, pid in first.values()}, {pid for _, pid, _ in second.values()}
+    assert survivors <= reused and len(reused) == 2
+    assert [state for state, _, _ in second.values()] == ["set up"] * 4
+    assert [nice for _, _, nice in second.values()] == [0] * 4  # not Ray's default of 15
 
 
 def test_validation_and_dagger_run_on_workers(tmp_path):
@@ -77,7 +91,7 @@ def test_validation_and_dagger_run_on_workers(tmp_path):
     from envs.registry import make_env_cfg
     from episodes.sets import load_episode_set
     from rollouts.runner import WorkerRollouts
-    from rollouts.workers import start_ray
+    from rollouts.workers import WorkerPool
     from tools.collect import make_expert
     from training.validation import closed_loop
 
@@ -91,12 +105,13 @@ def test_validation_and_dagger_run_on_workers(tmp_path):
 
     cfg = make_env_cfg("rooms", 1, "cpu", camera_width=16, camera_height=16)
     episodes = load_episode_set("rooms", "test", "test")[:3]
-    start_ray(None, 2)
     try:
-        one = closed_loop(WorkerRollouts("rooms", cfg, 1, 1), planner, episodes)(None)
-        two = closed_loop(WorkerRollouts("rooms", cfg, 2, 1), planner, episodes)(None)
-        kept = WorkerRollouts("rooms", cfg, 2, 1).record(make_expert("planner", None, "rooms"), make_driver,
-                                                         tmp_path / "dagger", "rooms", 0, seed=7, wanted=2)  # fmt: skip
+        with WorkerPool("rooms", cfg, 1, 1) as pool:
+            one = closed_loop(WorkerRollouts(pool), planner, episodes)(None)
+        with WorkerPool("rooms", cfg, 2, 1) as pool:
+            two = closed_loop(WorkerRollouts(pool), planner, episodes)(None)
+            kept = WorkerRollouts(pool).record(make_expert("planner", None, "rooms"), make_driver,
+                                               tmp_path / "dagger", "rooms", 0, seed=7, wanted=2)  # fmt: skip
     finally:
         ray.shutdown()
     assert one == two and one["val_success"] == 1.0

@@ -123,11 +123,12 @@ def collect(args, cfg, expert_kind: str, checkpoint: Path, noise: float, out_dir
     start, first, wanted = time.perf_counter(), dataset.next_index(out_dir), args.episodes - have
     try:
         if uses_workers(args):
-            from rollouts.workers import start_ray
+            from rollouts.workers import WorkerPool
 
-            start_ray(args.ray_address, args.workers)
-            kept = record_on_workers(args.env, cfg, expert, out_dir, first, wanted, args.seed, noise, args.keep_all,
-                                     args.workers, args.worker_threads)  # fmt: skip
+            with WorkerPool(args.env, cfg, args.workers, args.worker_threads, args.ray_address) as pool:
+                kept = record_on_workers(
+                    pool, expert, out_dir, first, wanted, args.seed, noise, args.keep_all
+                )
         else:
             with launch(args.env, cfg) as env:
                 kept = record(env, expert(env), out_dir, args.env, first, args.seed, noise, args.keep_all,

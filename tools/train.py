@@ -84,6 +84,8 @@ def build_parser() -> tuple[ArgumentParser, dict[str, ArgumentParser]]:
                 p.add_argument("--hyperparams", nargs="+", default=[], metavar="KEY=VALUE",
                                help="PPO settings replacing the task's SB3 YAML, e.g. gamma=0.995 "
                                     "policy_kwargs.log_std_init=-3")  # fmt: skip
+                p.add_argument("--rewards", nargs="+", default=[], metavar="NAME=NUMBER",
+                               help="reward weights replacing the env's, e.g. rew_collision=-1 rew_time=-0.1")  # fmt: skip
                 continue
             add_demo_args(p)
             add_student_args(p)
@@ -105,10 +107,10 @@ def rollouts_for(args, cfg):
     if not distributed.is_main():
         yield None
     elif uses_workers(args):
-        from rollouts.workers import start_ray
+        from rollouts.workers import WorkerPool
 
-        start_ray(args.ray_address, args.workers)
-        yield WorkerRollouts(args.env, cfg, args.workers, args.worker_threads)
+        with WorkerPool(args.env, cfg, args.workers, args.worker_threads, args.ray_address) as pool:
+            yield WorkerRollouts(pool)
     else:
         with launch(args.env, cfg) as env:
             yield LocalRollouts(env)
@@ -154,18 +156,20 @@ def validation_episodes(parser, args, count: int | None = None, split: str = "va
 
 
 def train_expert(parser, args) -> int:
-    from experts.ppo.config import parse_overrides
+    from experts.ppo.config import parse_overrides, parse_rewards
     from experts.ppo.train import train_ppo
 
     check_counts(parser, args, "timesteps")
-    try:
-        overrides = parse_overrides(args.hyperparams)
-    except ValueError as err:
-        parser.error(str(err))
     run_dir = args.out or runs_dir(args.env, "expert")
     args.layout = args.layout or ENVS[args.env].train_layout
     # no cameras while training; final observations are needed to bootstrap truncated episodes
     cfg = env_cfg_from_args(parser, args, cameras=False, compute_final_obs=True)
+    try:
+        overrides, rewards = parse_overrides(args.hyperparams), parse_rewards(args.rewards, cfg)
+    except ValueError as err:
+        parser.error(str(err))
+    for name, weight in rewards.items():
+        setattr(cfg, name, weight)
     with FolderLock(run_dir), launch(args.env, cfg) as env:
         train_ppo(
             env, args.env, run_dir, args.profile, args.timesteps, args.seed, args.fresh, overrides=overrides

@@ -16,6 +16,7 @@ from envs.common.robot import ASSETS_DIR, DIFF_DRIVE_CFG
 WALL_THICKNESS = 0.05  # [m]
 WALL_HEIGHT = 0.25  # [m]
 STATE_DIM = 19  # see ArenaEnv._privileged_state
+STATE_TARGET = slice(4, 6)  # the target in the robot frame (x forward, y left)
 
 
 def _static_box(

@@ -41,6 +41,25 @@ def parse_overrides(items: list[str]) -> dict:
     return out
 
 
+def parse_rewards(items: list[str], env_cfg) -> dict[str, float]:
+    """``["rew_collision=-1"]`` -> {"rew_collision": -1.0}: weights of the shaped reward of `env_cfg` (its
+    ``rew_*`` settings, envs/common/goal_env_cfg.py). Raises ValueError on an item that names no weight
+    or is no number."""
+    known = sorted(name for name in env_cfg.__dataclass_fields__ if name.startswith("rew_"))
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or key not in known:
+            raise ValueError(
+                f"--rewards takes NAME=NUMBER items, NAME one of {', '.join(known)}; got {item!r}"
+            )
+        try:
+            out[key] = float(value)
+        except ValueError:
+            raise ValueError(f"--rewards: {value!r} in {item!r} is not a number") from None
+    return out
+
+
 def load_ppo_cfg(
     env: str, profile: str, num_envs: int, device: str, overrides: dict | None = None
 ) -> tuple[dict, int]:

@@ -138,7 +138,11 @@ def train_ppo(env, env_name: str, run_dir: Path, profile: str, timesteps: int | 
         "seed": seed,
         "hyperparams": overrides or {},
         "train_seconds": round(elapsed, 1),
-        "env_cfg": {"layout": cfg.layout, "success_radius": cfg.success_radius},
+        "env_cfg": {
+            "layout": cfg.layout,
+            "success_radius": cfg.success_radius,
+            **{name: getattr(cfg, name) for name in cfg.__dataclass_fields__ if name.startswith("rew_")},
+        },
     }
     path = expert.save(model, run_dir / expert.FILENAME, metadata)
     print(f"wrote {path} after {model.num_timesteps:,} steps ({elapsed / 60:.1f} min this run)")
