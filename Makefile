@@ -20,6 +20,7 @@ setup: .venv/.synced
 
 # The main job at the quick (CPU) scale: train what is missing, evaluate on the fixed test episodes,
 # print the comparison table. Each stage writes files, so an interrupted demo resumes where it stopped.
+# `make -j2 demo` runs the two students' stages side by side, one core each.
 ENV ?= arena
 # simulations in parallel for evaluation and collection (Ray workers), e.g. make demo WORKERS=2
 WORKERS ?= 1
