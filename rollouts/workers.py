@@ -55,9 +55,6 @@ class SimulationWorker:
             self._state, self._job_id = setup(self.env), job_id
         return self._work(self.env, self._state, shard)
 
-    def pid(self) -> int:
-        return os.getpid()
-
 
 def start_ray(address: str | None = None, workers: int = 1) -> dict:
     """Join the cluster at `address` ($RAY_ADDRESS when None), else start a local Ray with at least one
@@ -92,7 +89,6 @@ class WorkerPool:
         from storage import workspace_root
 
         start_ray(address, workers)
-
         self.env_name, self.workers, self.threads = env_name, workers, threads
         gpus = 1 if cfg.sim.device.startswith("cuda") and ray.cluster_resources().get("GPU", 0) >= 1 else 0
         if gpus:  # a worker sees only the GPU Ray gave it
