@@ -89,7 +89,7 @@ class WorkerPool:
         from storage import workspace_root
 
         start_ray(address, workers)
-        self.env_name, self.workers, self.threads = env_name, workers, threads
+        self.env_name, self.workers = env_name, workers
         gpus = 1 if cfg.sim.device.startswith("cuda") and ray.cluster_resources().get("GPU", 0) >= 1 else 0
         if gpus:  # a worker sees only the GPU Ray gave it
             cfg = copy.deepcopy(cfg)
@@ -99,8 +99,8 @@ class WorkerPool:
         actor = ray.remote(num_cpus=1, num_gpus=gpus, max_restarts=0,
                            runtime_env={"env_vars": {"RAY_worker_niceness": "0"}})(SimulationWorker)  # fmt: skip
         self._new_worker = lambda: actor.remote(str(workspace_root()), threads, env_name, cfg)
-        self._idle: list = []  # live workers not running a shard
-        self._started, self._jobs = 0, itertools.count()
+        self._idle: list = []  # live workers not running a shard (the others are in a run's `running`)
+        self._jobs = itertools.count()
 
     def __enter__(self) -> WorkerPool:
         return self
@@ -113,7 +113,7 @@ class WorkerPool:
 
         for worker in self._idle:
             ray.kill(worker)
-        self._idle, self._started = [], 0
+        self._idle = []
 
     def run(self, setup: Callable, work: Callable, shards: Iterable, done: Callable[[int, Any, Any], bool] | None = None,
             progress: tqdm | None = None,
@@ -134,11 +134,11 @@ class WorkerPool:
         replaced, stop, interrupted = 0, False, False
         try:
             while True:
-                while not stop and (self._idle or self._started < self.workers):
+                while not stop and len(running) < self.workers:  # live workers: idle + running
                     item = retry.popleft() if retry else next(pending, None)
                     if item is None:
                         break
-                    worker = self._idle.pop() if self._idle else self._start()
+                    worker = self._idle.pop() if self._idle else self._new_worker()
                     running[worker.run.remote(job, item[1])] = (worker, *item)
                 if not running:
                     break
@@ -151,7 +151,7 @@ class WorkerPool:
                     if replaced > MAX_REPLACEMENTS:
                         raise WorkerError(f"{replaced} workers died; the last: {err}") from None
                     print(f"a worker died ({type(err).__name__}); starting another and rerunning its shard")
-                    self._kill(worker)
+                    ray.kill(worker)
                     retry.append((index, shard))
                     continue
                 self._idle.append(worker)
@@ -163,17 +163,7 @@ class WorkerPool:
             interrupted = True
         finally:
             for worker, *_ in running.values():
-                self._kill(worker)  # also ends its shard
+                ray.kill(worker)  # also ends its shard
             if running:  # wait until they are gone, so nothing writes after this returns
                 ray.wait(list(running), num_returns=len(running), timeout=60)
         return results, interrupted
-
-    def _start(self):
-        self._started += 1
-        return self._new_worker()
-
-    def _kill(self, worker) -> None:
-        import ray
-
-        ray.kill(worker)
-        self._started -= 1

@@ -41,11 +41,15 @@ def parse_overrides(items: list[str]) -> dict:
     return out
 
 
+def reward_weights(env_cfg) -> dict[str, float]:
+    """The weights of the shaped reward of `env_cfg`: its ``rew_*`` settings (envs/common/goal_env_cfg.py)."""
+    return {name: getattr(env_cfg, name) for name in env_cfg.__dataclass_fields__ if name.startswith("rew_")}
+
+
 def parse_rewards(items: list[str], env_cfg) -> dict[str, float]:
-    """``["rew_collision=-1"]`` -> {"rew_collision": -1.0}: weights of the shaped reward of `env_cfg` (its
-    ``rew_*`` settings, envs/common/goal_env_cfg.py). Raises ValueError on an item that names no weight
-    or is no number."""
-    known = sorted(name for name in env_cfg.__dataclass_fields__ if name.startswith("rew_"))
+    """``["rew_collision=-1"]`` -> {"rew_collision": -1.0}: new `reward_weights` of `env_cfg`. Raises
+    ValueError on an item that names no weight or is no number."""
+    known = sorted(reward_weights(env_cfg))
     out = {}
     for item in items:
         key, sep, value = item.partition("=")

@@ -17,7 +17,7 @@ from tqdm import tqdm
 from control import unicycle
 from experts.ppo import expert
 from experts.ppo.actions import ForwardDriveVecEnv
-from experts.ppo.config import load_ppo_cfg
+from experts.ppo.config import load_ppo_cfg, reward_weights
 from storage import atomic_write_text
 
 
@@ -141,7 +141,7 @@ def train_ppo(env, env_name: str, run_dir: Path, profile: str, timesteps: int | 
         "env_cfg": {
             "layout": cfg.layout,
             "success_radius": cfg.success_radius,
-            **{name: getattr(cfg, name) for name in cfg.__dataclass_fields__ if name.startswith("rew_")},
+            **reward_weights(cfg),
         },
     }
     path = expert.save(model, run_dir / expert.FILENAME, metadata)
