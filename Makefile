@@ -136,6 +136,11 @@ ABLATION_RUNS := no_aux scratch $(FIRST)_only $(FIRST)_pseudo_$(SECOND)
 $(ABLATIONS)/comparison.md: $(STUDY)/pignav_zero_shot/summary.json $(foreach r,$(ABLATION_RUNS),$(ABLATIONS)/$(r)/summary.json)
 	$(PY) evaluation/compare.py $(STUDY)/pignav_zero_shot $(foreach r,$(ABLATION_RUNS),$(ABLATIONS)/$(r)) --out $@ > /dev/null
 
+# Regenerate the results tables in README.md and docs/*.md from docs/results/ (evaluation/docs.py --check: stale?).
+.PHONY: docs
+docs: setup
+	$(PY) evaluation/docs.py
+
 # Drive the robot with a scripted policy and save what its camera sees.
 drive: setup
 	$(PY) tools/drive.py --env $(ENV) --policy random --num-envs 4 --steps 300 --video results/drive/$(ENV)_random.gif

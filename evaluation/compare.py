@@ -39,21 +39,37 @@ def collect_summaries(paths: list[Path]) -> list[dict]:
     return sorted(summaries, key=lambda s: (rank.get(s.get("policy"), len(ORDER)), s.get("policy", "")))
 
 
-def comparison_table(summaries: list[dict], with_published: bool = True) -> str:
+def episode_sets(summaries: list[dict]) -> str:
+    """Which env(s) and episode set(s) the rows come from, e.g. 'arena: paper test'."""
+    envs = {s["env"] for s in summaries}
+    sets = {(s["layout"], s["split"]) for s in summaries}
+    return f"{', '.join(sorted(envs))}: {'; '.join(f'{lay} {split}' for lay, split in sorted(sets))}"
+
+
+def comparison_table(
+    summaries: list[dict],
+    with_published: bool = True,
+    heading: bool = True,
+    columns: list[str] | None = None,
+    groups: bool = True,
+) -> str:
+    """The rows (`columns`: which summary keys, default all), the by-bin groups where the episode set has
+    them, and the published rows; `heading`: a '# env: set' title line first."""
     if not summaries:
         return "no results found\n"
     envs = {s["env"] for s in summaries}
-    sets = {(s["layout"], s["split"]) for s in summaries}
-    lines = [f"# {', '.join(sorted(envs))}: {'; '.join(f'{lay} {split}' for lay, split in sorted(sets))}\n"]
-    if len(sets) > 1:
+    lines = [f"# {episode_sets(summaries)}\n"] if heading else []
+    if len({(s["layout"], s["split"]) for s in summaries}) > 1:
         lines.append("**Warning: these rows come from different episode sets and are not comparable.**\n")
-    lines.append(markdown_table(summaries))
-    groups = groups_table(summaries)
-    if groups:
-        lines.append("\n" + groups)
+    lines.append(markdown_table(summaries, columns))
+    by_bin = groups_table(summaries) if groups else ""
+    if by_bin:
+        lines.append("\n" + by_bin)
     published = [row for env in sorted(envs) for row in PUBLISHED.get(env, [])]
     if with_published and published:
-        lines.append("\nPublished, for reference (not measured here):\n\n" + markdown_table(published))
+        lines.append(
+            "\nPublished, for reference (not measured here):\n\n" + markdown_table(published, columns)
+        )
     return "\n".join(lines)
 
 

@@ -56,12 +56,12 @@ def _cell(value, fmt: str) -> str:
     return fmt.format(value)
 
 
-def markdown_table(summaries: list[dict]) -> str:
-    head = "| " + " | ".join(title for _, title, _ in TABLE_COLUMNS) + " |"
-    rule = "|" + "|".join(" --- " for _ in TABLE_COLUMNS) + "|"
-    rows = [
-        "| " + " | ".join(_cell(s.get(key), fmt) for key, _, fmt in TABLE_COLUMNS) + " |" for s in summaries
-    ]
+def markdown_table(summaries: list[dict], columns: list[str] | None = None) -> str:
+    """One row per summary; `columns`: the summary keys to show, in TABLE_COLUMNS order (default: all)."""
+    shown = [c for c in TABLE_COLUMNS if columns is None or c[0] in columns]
+    head = "| " + " | ".join(title for _, title, _ in shown) + " |"
+    rule = "|" + "|".join(" --- " for _ in shown) + "|"
+    rows = ["| " + " | ".join(_cell(s.get(key), fmt) for key, _, fmt in shown) + " |" for s in summaries]
     return "\n".join([head, rule, *rows]) + "\n"
 
 
