@@ -26,8 +26,11 @@ ENV ?= arena
 WORKERS ?= 1
 EVAL := --env $(ENV) --split test --num-envs 50 --workers $(WORKERS)
 
+# ... and ends with the regression gate: each headline figure against its committed reference band
+# (evaluation/references/<env>.json); a figure outside its band fails the command.
 demo: setup results/$(ENV)/comparison.md
 	@cat results/$(ENV)/comparison.md
+	$(if $(wildcard evaluation/references/$(ENV).json),$(PY) evaluation/gate.py results/$(ENV),@echo "no reference for $(ENV): not gated")
 
 runs/$(ENV)/expert/expert.zip:
 	$(PY) tools/train.py expert --env $(ENV) --profile quick

@@ -30,6 +30,7 @@ class PigNavConfig(DictConfig):
     # targets (robot frame)
     waypoints: int = 5  # K local waypoints: where the robot's own path goes next
     waypoint_spacing: float = 0.15  # [m] along that path between local waypoints; positions are divided by it
+    waypoint_stride: int = 0  # > 0: the robot's poses every so many control steps instead (time-spaced)
     path_waypoints: int = 8  # M global-path waypoints along the shortest path
     distance_scale: float = 5.0  # [m] goal positions, distances and global-path points are divided by this
     # loss weights (Huber, each head in units of its own spread); 0 switches an auxiliary head off (ablations)
@@ -148,6 +149,12 @@ def add_args(parser: argparse.ArgumentParser) -> None:
                        help="how many steps ahead a hindsight goal is (default 8 240, at 30 Hz)")  # fmt: skip
     group.add_argument("--negatives", type=float, default=None,
                        help="share of samples with another episode's frame as the goal (default 0.1)")  # fmt: skip
+    group.add_argument("--waypoint-spacing", type=float, default=None,
+                       help="metres between local waypoints along the path (default 0.15)")  # fmt: skip
+    group.add_argument("--waypoint-stride", type=int, default=None,
+                       help="> 0: local waypoints every N control steps instead of every --waypoint-spacing metres")  # fmt: skip
+    group.add_argument("--lookahead", type=int, default=None,
+                       help="which predicted waypoint (0: the first) the controller steers at")  # fmt: skip
     for head in ("goal", "distance", "path"):
         group.add_argument(
             f"--no-{head}-head", action="store_true", help=f"switch the {head} head off (ablation)"
@@ -163,7 +170,8 @@ def config_from_args(args: argparse.Namespace) -> PigNavConfig:
              "finetune_steps": args.finetune_steps, "batch_size": args.batch_size, "context": args.context,
              "demo_episodes": args.demo_episodes, "val_every": args.val_every, "val_episodes": args.val_episodes,
              "hindsight_goals": args.hindsight, "hindsight_steps": args.hindsight_steps,
-             "negative_goals": args.negatives}  # fmt: skip
+             "negative_goals": args.negatives, "waypoint_spacing": args.waypoint_spacing,
+             "waypoint_stride": args.waypoint_stride, "lookahead": args.lookahead}  # fmt: skip
     for key, value in flags.items():
         if value is not None:
             setattr(config, key, [str(v) for v in value] if key == "pseudo_dirs" else value)
@@ -199,6 +207,10 @@ def check_config(config: PigNavConfig, env: str) -> str | None:
         return "--hindsight and --negatives must be >= 0 and add up to at most 1"
     if not 1 <= config.hindsight_steps[0] <= config.hindsight_steps[1]:
         return "--hindsight-steps MIN MAX needs 1 <= MIN <= MAX"
+    if not 0 <= config.lookahead < config.waypoints:
+        return f"--lookahead must be in [0, {config.waypoints - 1}] (one of the {config.waypoints} waypoints), got {config.lookahead}"
+    if not 0 < config.waypoint_spacing <= 5 or config.waypoint_stride < 0:
+        return "--waypoint-spacing must be in (0, 5] metres and --waypoint-stride >= 0"
     if config.pretrain_steps < 1 or config.finetune_steps < 1:
         return "--pretrain-steps and --finetune-steps must be >= 1"
     if config.init == "mae-imagenet" and (config.size, config.patch_size) != ("base", 16):

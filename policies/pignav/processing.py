@@ -45,11 +45,17 @@ def along_path(pose: torch.Tensor, arc: torch.Tensor, t: torch.Tensor, stop: tor
     return pose[left, :2] * (1 - w) + pose[right, :2] * w, pose[right, 2]
 
 
-def local_waypoints(pose: torch.Tensor, arc: torch.Tensor, t: torch.Tensor, stop: torch.Tensor,
+def local_waypoints(pose: torch.Tensor, arc: torch.Tensor, t: torch.Tensor, g: torch.Tensor,
                     config: PigNavConfig) -> torch.Tensor:  # fmt: skip
     """(B, K, 4) local waypoints of steps t, robot frame: x, y (divided by the spacing), cos and sin of
-    the heading change; they stop at path length `stop` (the goal)."""
-    xy, yaw = along_path(pose, arc, t, stop, config.waypoint_spacing, config.waypoints)
+    the heading change; they stop at step g (the goal). Every `waypoint_spacing` metres along the path, or
+    with `waypoint_stride`, the poses every so many steps."""
+    if config.waypoint_stride:
+        ahead = t[:, None] + config.waypoint_stride * torch.arange(1, config.waypoints + 1)
+        future = pose[torch.minimum(ahead, g[:, None])]
+        xy, yaw = future[..., :2], future[..., 2]
+    else:
+        xy, yaw = along_path(pose, arc, t, arc[g], config.waypoint_spacing, config.waypoints)
     dyaw = yaw - pose[t][:, None, 2]
     here = pose[t]
     return torch.cat([to_robot_frame(here, xy) / config.waypoint_spacing, torch.cos(dyaw)[..., None],
@@ -67,7 +73,7 @@ def episode_targets(labels: dict, config: PigNavConfig) -> dict[str, np.ndarray]
     goal_yaw = goal[:, 2] - pose[:, 2]
     path = torch.from_numpy(labels["path_waypoints"][:, : config.path_waypoints]).double()
     targets = {
-        "waypoints": local_waypoints(pose, arc, t, arc[-1].expand(len(t)), config),
+        "waypoints": local_waypoints(pose, arc, t, torch.full_like(t, len(t) - 1), config),
         "goal": torch.cat([goal_xy, torch.cos(goal_yaw)[:, None], torch.sin(goal_yaw)[:, None]], -1),
         "distance": torch.from_numpy(labels["geodesic_distance"]).double()[:, None] / config.distance_scale,
         "path": to_robot_frame(pose, path) / config.distance_scale,
@@ -187,7 +193,7 @@ def hindsight_targets(data: DemoSet, t: torch.Tensor, g: torch.Tensor, config: P
         pose, data.arc, t, data.arc[g], PATH_SPACING, config.path_waypoints
     )  # driven path to g
     targets = {
-        "waypoints": local_waypoints(pose, data.arc, t, data.arc[g], config),  # stopping at the goal
+        "waypoints": local_waypoints(pose, data.arc, t, g, config),  # stopping at the goal
         "goal": torch.cat(
             [
                 to_robot_frame(here, goal[:, None, :2])[:, 0] / config.distance_scale,
