@@ -31,12 +31,12 @@ h1 { font-size: 1.6em; margin-bottom: .2em; } h2 { margin-top: 1.8em; border-bot
 table { border-collapse: collapse; margin: .6em 0; } th, td { padding: 3px 10px; border-bottom: 1px solid #e4e4e4; }
 th { background: #f2f4f7; text-align: left; } td { text-align: right; } td.text { text-align: left; }
 tbody tr:nth-child(even) { background: #fafafa; } tbody tr:hover { background: #eef4ff; }
-.ok { color: #1a7f37; } .fail { color: #c62828; }
+.ok { color: #1a7f37; } .fail { color: #c62828; } .ok, .fail { white-space: nowrap; }
 section.policy { border: 1px solid #ddd; border-radius: 8px; padding: 0 1.2em 1em; margin: 1.5em 0; }
 .figures { display: flex; flex-wrap: wrap; gap: 1em; align-items: flex-start; }
 figure { margin: 0; } figcaption { color: #666; font-size: .9em; }
 figure img, figure video { max-width: 100%; border: 1px solid #eee; }
-code { background: #f2f4f7; padding: 1px 4px; border-radius: 3px; user-select: all; white-space: nowrap; }
+code { background: #f2f4f7; padding: 1px 4px; border-radius: 3px; user-select: all; overflow-wrap: break-word; }
 summary { cursor: pointer; font-weight: 600; margin: .6em 0; }
 """
 
@@ -53,14 +53,17 @@ def link(target: Path, page_dir: Path) -> str:
 def table(
     head: list[str], rows: list[list[str]], text_columns: int = 1, first_links: list[str] | None = None
 ) -> str:
-    """An HTML table of already escaped cells; the first `text_columns` columns are left-aligned text."""
-    cells = lambda row: "".join(  # noqa: E731
-        f"<td{' class=text' if i < text_columns else ''}>{c}</td>" for i, c in enumerate(row)
-    )
+    """An HTML table of already escaped cells: numbers right-aligned, text (and the first `text_columns`
+    columns) left-aligned."""
+
+    def cell(i: int, c: str) -> str:
+        number = i >= text_columns and re.fullmatch(r"-|[-+]?\d[\d.,%x /]*", c)
+        return f"<td>{c}</td>" if number else f"<td class=text>{c}</td>"
+
     if first_links:  # the first cell links to an anchor on the page
         rows = [[f'<a href="#{a}">{row[0]}</a>', *row[1:]] for row, a in zip(rows, first_links, strict=True)]
     head_html = "".join(f"<th>{h}</th>" for h in head)
-    body = "".join(f"<tr>{cells(row)}</tr>" for row in rows)
+    body = "".join("<tr>" + "".join(cell(i, c) for i, c in enumerate(row)) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head_html}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -120,8 +123,13 @@ def episode_list(folder: Path, records: list) -> str:
         rows.append([e(r.episode_id), e(r.target), *([e(r.bin), e(r.visible)] if graded else []), outcome(r),
                      e(r.steps), f"{r.final_distance:.2f}", f"{r.path_length:.2f}", e(r.collisions), replay])  # fmt: skip
     ok = sum(r.success for r in records)
-    return (f"<details><summary>{len(records)} episodes ({ok} successful)</summary>"
-            f"{table(head, rows, text_columns=2 + 2 * graded)}</details>")  # fmt: skip
+    note = (
+        '<p class="note">Run the replay commands in the folder compare.py ran in.</p>'
+        if replayable
+        else ""
+    )
+    return (f"<details><summary>{len(records)} episodes ({ok} successful)</summary>{note}"
+            f"{table(head, rows, text_columns=2)}</details>")  # fmt: skip
 
 
 def policy_section(index: int, folder: Path, summary: dict, page_dir: Path) -> str:
@@ -130,8 +138,10 @@ def policy_section(index: int, folder: Path, summary: dict, page_dir: Path) -> s
     facts = [f"folder {folder}", f"{summary.get('env')} / {summary.get('layout')} / {summary.get('split')}",
              f"{summary.get('episodes', 0)} episodes"]  # fmt: skip
     if summary.get("wall_seconds") is not None:
-        facts.append(f"evaluated in {summary['wall_seconds'] / 60:.1f} min on {summary.get('workers', 1)} "
-                     f"worker(s), {summary.get('device', '?')}")  # fmt: skip
+        where = (
+            f" on {summary.get('workers', 1)} worker(s), {summary['device']}" if summary.get("device") else ""
+        )
+        facts.append(f"evaluated in {summary['wall_seconds'] / 60:.1f} min{where}")
     parts.append(f'<p class="meta">{e(" · ".join(facts))}</p>')
     if summary.get("interrupted"):
         parts.append('<p class="warn">Interrupted: partial results.</p>')
