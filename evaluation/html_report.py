@@ -81,6 +81,11 @@ def figure(path: Path, page_dir: Path, caption: str) -> str:
     return f"<figure>{media}<figcaption>{e(caption)}</figcaption></figure>"
 
 
+def finished(folder: Path, pattern: str) -> list[Path]:
+    """The files matching `pattern`, leaving out hidden ones (an atomic write's temporary file)."""
+    return sorted(p for p in folder.glob(pattern) if not p.name.startswith("."))
+
+
 def success_plot(folder: Path, records: list) -> Path | None:
     """success_by_target.png as evaluation/report.py writes it; drawn now if the run was --no-plots."""
     path = folder / "success_by_target.png"
@@ -118,15 +123,13 @@ def episode_list(folder: Path, records: list) -> str:
             "final distance (m)", "path (m)", "collisions", "replay"]  # fmt: skip
     rows = []
     for r in records:
-        command = ("python evaluation/run.py --replay " + shlex.quote(str(folder)) + f" --episode {r.episode_id} --viz viser")  # fmt: skip
+        command = f"python evaluation/run.py --replay {shlex.quote(str(folder))} --episode {r.episode_id} --viz viser"
         replay = f"<code>{e(command)}</code>" if r.episode_id in replayable else "not recorded"
         rows.append([e(r.episode_id), e(r.target), *([e(r.bin), e(r.visible)] if graded else []), outcome(r),
                      e(r.steps), f"{r.final_distance:.2f}", f"{r.path_length:.2f}", e(r.collisions), replay])  # fmt: skip
     ok = sum(r.success for r in records)
     note = (
-        '<p class="note">Run the replay commands in the folder compare.py ran in.</p>'
-        if replayable
-        else ""
+        '<p class="note">Run the replay commands in the folder compare.py ran in.</p>' if replayable else ""
     )
     return (f"<details><summary>{len(records)} episodes ({ok} successful)</summary>{note}"
             f"{table(head, rows, text_columns=2)}</details>")  # fmt: skip
@@ -157,11 +160,13 @@ def policy_section(index: int, folder: Path, summary: dict, page_dir: Path) -> s
     if (folder / "trajectories.png").exists():
         figures.append(figure(folder / "trajectories.png", page_dir, "driven paths (green: success)"))
     else:
-        figures.append('<p class="note">No trajectory map (evaluated with --no-plots).</p>')
-    for path in sorted(folder.glob("*.png")):  # e.g. a replay viewer's screenshot
+        figures.append(
+            '<p class="note">No trajectory map (no trajectories.png: evaluated with --no-plots?)</p>'
+        )
+    for path in finished(folder, "*.png"):  # e.g. a replay viewer's screenshot
         if path not in shown:
             figures.append(figure(path, page_dir, path.stem.replace("_", " ")))
-    for path in sorted([*folder.glob("*.mp4"), *folder.glob("*.gif")]):
+    for path in finished(folder, "*.mp4") + finished(folder, "*.gif"):
         found = re.fullmatch(r"replay_episode_(\d+)", path.stem)
         what = f"replay of episode {found.group(1)}" if found else "the first episodes of env 0"
         figures.append(figure(path, page_dir, f"{what} (camera | goal | map)"))

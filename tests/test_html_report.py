@@ -30,7 +30,8 @@ def records(successes: list[bool], graded: bool = False) -> list[EpisodeRecord]:
 
 
 def write_policy(folder: Path, policy: str, recs: list[EpisodeRecord], **extra) -> dict:
-    """A results folder as evaluation/run.py writes it: summary.json, episodes.csv, driven poses."""
+    """A results folder as evaluation/run.py writes it: summary.json, episodes.csv, the driven poses of the
+    first two episodes."""
     folder.mkdir(parents=True)
     summary = {"policy": policy, "env": "arena", "layout": "paper", "split": "test", "wall_seconds": 90.0,
                **summarize(recs), **summarize_groups(recs), **extra}  # fmt: skip
@@ -56,6 +57,7 @@ def results(tmp_path) -> Path:
     tiny_png(arena / "expert" / "trajectories.png")
     tiny_png(arena / "expert" / "success_by_target.png", (200, 40, 40))
     write_video(arena / "expert" / "video.gif", [np.full((16, 48, 3), c, np.uint8) for c in (0, 128, 255)])
+    (arena / "expert" / ".video.gif.99.partial.gif").write_bytes(b"")  # a killed writer's debris: not shown
     write_policy(
         arena / "pignav", "pignav", records([True, False, True, False, False], graded=True), variant=ODD
     )
@@ -86,6 +88,7 @@ def test_the_page_has_every_policys_row_and_section_with_text_escaped(results, c
         assert f'<img src="{src}"' in page
     assert '<img src="expert/video.gif"' in page and '<video src="random/video.mp4"' in page
     assert page.count("No trajectory map") == 2
+    assert "partial" not in page
     assert "far (3)" in page and "goal hidden at start" in page
     # each episode's replay command where its poses were recorded (the first two of each here)
     replay = f"python evaluation/run.py --replay {results}/pignav --episode 1 --viz viser"
