@@ -92,7 +92,7 @@ def group_cells(summaries: list[dict]) -> tuple[list[str], list[list[str]]] | No
         return f"{group['success_rate']:.0%} / {group['spl']:.2f} / {group['soft_spl']:.2f}"
 
     cells = [[str(s.get("policy", "")), s.get("variant") or "-", *(cell(s["by_bin"].get(b)) for b in bins),
-                 *(cell(s.get("by_visibility", {}).get(v)) for v in seen)] for s in rows]  # fmt: skip
+              *(cell(s.get("by_visibility", {}).get(v)) for v in seen)] for s in rows]  # fmt: skip
     return head, cells
 
 
