@@ -36,7 +36,7 @@ section.policy { border: 1px solid #ddd; border-radius: 8px; padding: 0 1.2em 1e
 .figures { display: flex; flex-wrap: wrap; gap: 1em; align-items: flex-start; }
 figure { margin: 0; } figcaption { color: #666; font-size: .9em; }
 figure img, figure video { max-width: 100%; border: 1px solid #eee; }
-code { background: #f2f4f7; padding: 1px 4px; border-radius: 3px; user-select: all; overflow-wrap: break-word; }
+code { background: #f2f4f7; padding: 1px 4px; border-radius: 3px; user-select: all; } code span { white-space: nowrap; }
 summary { cursor: pointer; font-weight: 600; margin: .6em 0; }
 """
 
@@ -124,7 +124,10 @@ def episode_list(folder: Path, records: list) -> str:
     rows = []
     for r in records:
         command = f"python evaluation/run.py --replay {shlex.quote(str(folder))} --episode {r.episode_id} --viz viser"
-        replay = f"<code>{e(command)}</code>" if r.episode_id in replayable else "not recorded"
+        words = " ".join(
+            f"<span>{e(word)}</span>" for word in command.split(" ")
+        )  # lines break between words
+        replay = f"<code>{words}</code>" if r.episode_id in replayable else "not recorded"
         rows.append([e(r.episode_id), e(r.target), *([e(r.bin), e(r.visible)] if graded else []), outcome(r),
                      e(r.steps), f"{r.final_distance:.2f}", f"{r.path_length:.2f}", e(r.collisions), replay])  # fmt: skip
     ok = sum(r.success for r in records)
