@@ -61,7 +61,7 @@ results/$(ENV)/pignav/summary.json: runs/$(ENV)/pignav/train_summary.json result
 	$(PY) evaluation/run.py --policy pignav $(EVAL)
 
 results/$(ENV)/comparison.md: results/$(ENV)/expert/summary.json results/$(ENV)/siglip_bc/summary.json results/$(ENV)/pignav/summary.json results/$(ENV)/random/summary.json
-	$(PY) evaluation/compare.py results/$(ENV) --out $@ > /dev/null
+	$(PY) evaluation/compare.py results/$(ENV) --out $@ --html > /dev/null
 
 # The scene study (PIG-Nav): early against late fusion on a held-out scene style, pretrained on the other
 # two. Collects what is missing, pretrains, fine-tunes (all data; early fusion also on 1/8), evaluates on the

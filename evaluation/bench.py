@@ -31,7 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from storage import atomic_write_text, data_dir, results_dir, runs_dir, workspace_root
+from storage import atomic_write_text, workspace_root
 from tools.cli import make_parser, parse
 
 # (num_envs, camera size or None) per plan; large renders are kept few, they take minutes on a CPU
@@ -309,8 +309,9 @@ def machine_info() -> dict:
     }
 
 
-def demo_stages(env: str) -> list[dict]:
-    """Wall time of each `make demo` stage, as the stage recorded it (missing stages are left out)."""
+def demo_stages(env: str, root: Path | None = None) -> list[dict]:
+    """Wall time of each `make demo` stage, as the stage recorded it under the workspace root (or `root`);
+    missing stages are left out."""
     from tools.collect import TIME_FILE
     from training.checkpoint import read_checkpoint
 
@@ -320,13 +321,15 @@ def demo_stages(env: str) -> list[dict]:
         meta = read_checkpoint(path) if path.suffix == ".zip" else json.loads(path.read_text())
         return meta.get(key)
 
-    stages = [("expert training (PPO)", runs_dir(env, "expert") / "expert.zip", "train_seconds"),
-              ("expert evaluation", results_dir(env, "expert") / "summary.json", "wall_seconds"),
-              ("random evaluation", results_dir(env, "random") / "summary.json", "wall_seconds"),
-              ("demonstration collection", data_dir(env) / TIME_FILE, "seconds")]  # fmt: skip
+    root = root or workspace_root()
+    runs, results = root / "runs" / env, root / "results" / env  # as runs_dir / results_dir lay them out
+    stages = [("expert training (PPO)", runs / "expert" / "expert.zip", "train_seconds"),
+              ("expert evaluation", results / "expert" / "summary.json", "wall_seconds"),
+              ("random evaluation", results / "random" / "summary.json", "wall_seconds"),
+              ("demonstration collection", root / "data" / env / "demos" / TIME_FILE, "seconds")]  # fmt: skip
     for policy in ("siglip_bc", "pignav"):
-        stages += [(f"{policy} training", runs_dir(env, policy) / "train_summary.json", "train_seconds"),
-                   (f"{policy} evaluation", results_dir(env, policy) / "summary.json", "wall_seconds")]  # fmt: skip
+        stages += [(f"{policy} training", runs / policy / "train_summary.json", "train_seconds"),
+                   (f"{policy} evaluation", results / policy / "summary.json", "wall_seconds")]  # fmt: skip
     rows = [(stage, path, recorded(path, key)) for stage, path, key in stages]
     return [
         {"stage": stage, "seconds": round(s, 1), "source": str(path)}

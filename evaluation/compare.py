@@ -2,6 +2,7 @@
 
     python evaluation/compare.py results/arena            # every policy under it
     python evaluation/compare.py results/arena/expert results/arena/random --out table.md
+    python evaluation/compare.py results/arena --html   # also results/arena/report.html (evaluation/html_report.py)
 
 Rows come from each directory's summary.json; the published numbers are listed for reference.
 """
@@ -26,24 +27,40 @@ PUBLISHED = {
 ORDER = ["expert", "planner", "siglip_bc", "pignav", "late_fusion", "random"]
 
 
-def collect_summaries(paths: list[Path]) -> list[dict]:
-    """summary.json of each results directory (or of each policy directory under an env directory)."""
+def find_results(paths: list[Path]) -> list[tuple[Path, dict]]:
+    """(folder, summary.json) of each results directory (or of each policy directory under an env
+    directory), in table order."""
     found = []
     for path in paths:
         if (path / "summary.json").exists():
             found.append(path / "summary.json")
         else:
             found.extend(sorted(path.glob("*/summary.json")))
-    summaries = [json.loads(p.read_text()) for p in found]
+    results = [(p.parent, json.loads(p.read_text())) for p in found]
     rank = {name: i for i, name in enumerate(ORDER)}
-    return sorted(summaries, key=lambda s: (rank.get(s.get("policy"), len(ORDER)), s.get("policy", "")))
+    policy = lambda s: s.get("policy", "")  # noqa: E731
+    return sorted(results, key=lambda r: (rank.get(policy(r[1]), len(ORDER)), policy(r[1])))
+
+
+def collect_summaries(paths: list[Path]) -> list[dict]:
+    return [summary for _, summary in find_results(paths)]
+
+
+def comparison_parts(
+    summaries: list[dict], with_published: bool = True
+) -> tuple[str, str | None, list[dict]]:
+    """(title, warning or None, the published rows for reference) of a comparison of `summaries`."""
+    envs = {s["env"] for s in summaries}
+    sets = {(s["layout"], s["split"]) for s in summaries}
+    title = f"{', '.join(sorted(envs))}: {'; '.join(f'{lay} {split}' for lay, split in sorted(sets))}"
+    warning = "these rows come from different episode sets and are not comparable." if len(sets) > 1 else None
+    published = [row for env in sorted(envs) for row in PUBLISHED.get(env, [])] if with_published else []
+    return title, warning, published
 
 
 def episode_sets(summaries: list[dict]) -> str:
     """Which env(s) and episode set(s) the rows come from, e.g. 'arena: paper test'."""
-    envs = {s["env"] for s in summaries}
-    sets = {(s["layout"], s["split"]) for s in summaries}
-    return f"{', '.join(sorted(envs))}: {'; '.join(f'{lay} {split}' for lay, split in sorted(sets))}"
+    return comparison_parts(summaries, with_published=False)[0]
 
 
 def comparison_table(
@@ -57,16 +74,15 @@ def comparison_table(
     them, and the published rows; `heading`: a '# env: set' title line first."""
     if not summaries:
         return "no results found\n"
-    envs = {s["env"] for s in summaries}
-    lines = [f"# {episode_sets(summaries)}\n"] if heading else []
-    if len({(s["layout"], s["split"]) for s in summaries}) > 1:
-        lines.append("**Warning: these rows come from different episode sets and are not comparable.**\n")
+    title, warning, published = comparison_parts(summaries, with_published)
+    lines = [f"# {title}\n"] if heading else []
+    if warning:
+        lines.append(f"**Warning: {warning}**\n")
     lines.append(markdown_table(summaries, columns))
     by_bin = groups_table(summaries) if groups else ""
     if by_bin:
         lines.append("\n" + by_bin)
-    published = [row for env in sorted(envs) for row in PUBLISHED.get(env, [])]
-    if with_published and published:
+    if published:
         lines.append(
             "\nPublished, for reference (not measured here):\n\n" + markdown_table(published, columns)
         )
@@ -77,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = make_parser(__doc__)
     parser.add_argument("paths", nargs="+", type=Path, help="results directories")
     parser.add_argument("--out", type=Path, default=None, help="also write the table here (markdown)")
+    parser.add_argument("--html", nargs="?", type=Path, const=True, default=None, metavar="PAGE",
+                        help="also write a static HTML report (default: report.html in the results folder)")  # fmt: skip
     args = parse(parser, argv)
     missing = [str(p) for p in args.paths if not p.exists()]
     if missing:
@@ -85,6 +103,11 @@ def main(argv: list[str] | None = None) -> int:
     print(table)
     if args.out is not None:
         atomic_write_text(args.out, table)
+    if args.html is not None:
+        from evaluation.html_report import write_html_report
+
+        page = write_html_report(args.paths, None if args.html is True else args.html)
+        print(f"wrote {page}", file=sys.stderr)
     return 0
 
 

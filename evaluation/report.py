@@ -56,40 +56,52 @@ def _cell(value, fmt: str) -> str:
     return fmt.format(value)
 
 
-def markdown_table(summaries: list[dict], columns: list[str] | None = None) -> str:
-    """One row per summary; `columns`: the summary keys to show, in TABLE_COLUMNS order (default: all)."""
+def table_cells(summaries: list[dict], columns: list[str] | None = None) -> tuple[list[str], list[list[str]]]:
+    """(column titles, one row of formatted cells per summary) of the results table; `columns`: the
+    summary keys to show, in TABLE_COLUMNS order (default: all)."""
     shown = [c for c in TABLE_COLUMNS if columns is None or c[0] in columns]
-    head = "| " + " | ".join(title for _, title, _ in shown) + " |"
-    rule = "|" + "|".join(" --- " for _ in shown) + "|"
-    rows = ["| " + " | ".join(_cell(s.get(key), fmt) for key, _, fmt in shown) + " |" for s in summaries]
-    return "\n".join([head, rule, *rows]) + "\n"
+    return [title for _, title, _ in shown], [
+        [_cell(s.get(key), fmt) for key, _, fmt in shown] for s in summaries
+    ]
 
 
-def groups_table(summaries: list[dict]) -> str:
-    """Success / SPL / SoftSPL by distance bin and by the goal's visibility at the start, one row per
-    summary that has them (graded sets); empty otherwise."""
+def _markdown(head: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join(" --- " for _ in head) + "|"]
+    return "\n".join(lines + ["| " + " | ".join(map(str, row)) + " |" for row in rows]) + "\n"
+
+
+def markdown_table(summaries: list[dict], columns: list[str] | None = None) -> str:
+    return _markdown(*table_cells(summaries, columns))
+
+
+GROUPS_NOTE = "Success / SPL / SoftSPL by distance bin (episodes) and by the goal's visibility at the start:"
+
+
+def group_cells(summaries: list[dict]) -> tuple[list[str], list[list[str]]] | None:
+    """(column titles, rows) of success / SPL / SoftSPL by distance bin and by the goal's visibility at the
+    start, one row per summary that has them (graded sets); None when none has."""
     rows = [s for s in summaries if s.get("by_bin")]
     if not rows:
-        return ""
+        return None
     bins = list(dict.fromkeys(b for s in rows for b in s["by_bin"]))
     seen = list(dict.fromkeys(v for s in rows for v in s.get("by_visibility", {})))
     head = ["policy", "variant", *(f"{b} ({rows[0]['by_bin'][b]['episodes']})" for b in bins if b in rows[0]["by_bin"]),
             *(f"goal {'visible' if v == 'yes' else 'hidden'} at start" for v in seen)]  # fmt: skip
-    lines = ["| " + " | ".join(head) + " |", "|" + "|".join(" --- " for _ in head) + "|"]
 
     def cell(group: dict | None) -> str:
         if not group:
             return "-"
         return f"{group['success_rate']:.0%} / {group['spl']:.2f} / {group['soft_spl']:.2f}"
 
-    for s in rows:
-        cells = [s.get("policy", ""), s.get("variant") or "-", *(cell(s["by_bin"].get(b)) for b in bins),
-                 *(cell(s.get("by_visibility", {}).get(v)) for v in seen)]  # fmt: skip
-        lines.append("| " + " | ".join(map(str, cells)) + " |")
-    return (
-        "Success / SPL / SoftSPL by distance bin (episodes) and by the goal's visibility at the start:\n\n"
-        + ("\n".join(lines) + "\n")
-    )
+    cells = [[str(s.get("policy", "")), s.get("variant") or "-", *(cell(s["by_bin"].get(b)) for b in bins),
+              *(cell(s.get("by_visibility", {}).get(v)) for v in seen)] for s in rows]  # fmt: skip
+    return head, cells
+
+
+def groups_table(summaries: list[dict]) -> str:
+    """The group_cells table in markdown, under its note; empty outside graded sets."""
+    cells = group_cells(summaries)
+    return f"{GROUPS_NOTE}\n\n{_markdown(*cells)}" if cells else ""
 
 
 def write_video(path: Path, frames: list[np.ndarray], fps: int = 30) -> Path:

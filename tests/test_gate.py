@@ -23,8 +23,22 @@ def write_summary(results: Path, policy: str, **figures) -> None:
 def reference(tmp_path) -> Path:
     path = tmp_path / "reference.json"
     checks = [
-        {"policy": "expert", "metric": "success_rate", "min": 0.97, "max": 1.0, "reference": 0.99, "why": "t"},
-        {"policy": "pignav", "metric": "success_rate", "min": 0.86, "max": 1.0, "reference": 0.92, "why": "t"},
+        {
+            "policy": "expert",
+            "metric": "success_rate",
+            "min": 0.97,
+            "max": 1.0,
+            "reference": 0.99,
+            "why": "t",
+        },
+        {
+            "policy": "pignav",
+            "metric": "success_rate",
+            "min": 0.86,
+            "max": 1.0,
+            "reference": 0.92,
+            "why": "t",
+        },
     ]
     path.write_text(json.dumps({"env": "arena", "layout": "paper", "split": "test", "checks": checks}))
     return path
@@ -58,7 +72,9 @@ def test_missing_results_and_other_episode_sets_fail(tmp_path, reference, capsys
 def test_bad_references_are_one_line_errors(tmp_path, capsys):
     (tmp_path / "arena").mkdir()
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({"checks": [{"policy": "x", "metric": "spl", "min": 0.9, "max": 0.1, "why": ""}]}))
+    bad.write_text(
+        json.dumps({"checks": [{"policy": "x", "metric": "spl", "min": 0.9, "max": 0.1, "why": ""}]})
+    )
     for path, message in [(bad, "has min 0.9 > max 0.1"), (tmp_path / "none.json", "no reference file")]:
         with pytest.raises(SystemExit) as exit_:
             gate.main([str(tmp_path / "arena"), "--reference", str(path)])

@@ -8,9 +8,7 @@ from __future__ import annotations
 import colorsys
 import csv
 import json
-import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -20,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from browser import chromium, headless_chromium
 
 from episodes.sets import load_episode_set
 from evaluation.viewer import PATH_COLOR, ROBOT_COLOR, ReplayViewer, episode_scene, split_frame
@@ -127,21 +126,6 @@ def test_isaac_labs_viser_viewer_gets_the_to_numpy_newton_lacks():
 # --- for real, in headless Chromium -----------------------------------------------------------------------
 
 
-def chromium() -> tuple[str, str]:
-    """(browser, driver) paths; skips only where Chromium is truly missing, and never in CI."""
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver")
-    missing = [name for name, path in (("chromium", browser), ("chromium-driver", driver)) if not path]
-    if missing:
-        reason = (
-            f"headless Chromium is not installed (apt-get install {' '.join(missing)}; .ci/run installs it)"
-        )
-        if os.environ.get("CI"):
-            pytest.fail(reason + ", and CI must run this test")
-        pytest.skip(reason)
-    return browser, driver
-
-
 def write_results(results: Path, episode, poses: np.ndarray) -> None:
     """A results folder as evaluation/run.py writes it, with one recorded episode."""
     results.mkdir(parents=True)
@@ -233,11 +217,9 @@ def wait_for(predicate, timeout: float, what: str, interval: float = 0.25):
 
 
 def test_replay_viewer_in_headless_chromium(tmp_path):
-    browser, driver_path = chromium()
+    chromium()  # skip before starting the replay where the browser is missing
     pytest.importorskip("selenium", reason="selenium is in the dev dependency group: run `make setup`")
     import imageio.v2 as imageio
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
 
     episode = load_episode_set("arena", "paper", "test")[0]
@@ -262,12 +244,7 @@ def test_replay_viewer_in_headless_chromium(tmp_path):
         assert url == f"http://127.0.0.1:{port}"
         assert (results / "replay_episode_0.gif").exists()
 
-        options = webdriver.ChromeOptions()
-        options.binary_location = browser
-        for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", f"--window-size={WINDOW[0]},{WINDOW[1]}",
-                    "--use-angle=swiftshader", "--enable-unsafe-swiftshader"):  # fmt: skip
-            options.add_argument(arg)  # WebGL in software: no GPU here
-        driver = webdriver.Chrome(options=options, service=Service(driver_path))
+        driver = headless_chromium(WINDOW)
         driver.get(url)
         # the control panel comes first: the step readout, the title with the episode's outcome
         wait_for(lambda: "step 0 of 89" in driver.find_element(By.TAG_NAME, "body").text, 60, "the controls")
