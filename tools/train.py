@@ -4,7 +4,7 @@
     python tools/train.py siglip_bc --env arena [--encoder auto] [--dagger N] [--context K]
     python tools/train.py pignav --env halls --pretrain-envs rooms maze --fraction 0.125
     python tools/train.py late_fusion --env halls --pretrain-envs rooms maze
-    python tools/train.py idm --demos data/rooms/demos [--out runs/idm]
+    python tools/train.py idm --demos data/rooms/demos [--profile quick|paper] [--out runs/idm]
 
 Each writes one run folder (default runs/<env>/<kind>/; the IDM's runs/idm/), resumes from it when run
 again, and first collects the demonstrations it needs (tools/collect.py, in its own process: one
@@ -35,6 +35,7 @@ from tools.cli import (
     ArgumentParser,
     add_demo_args,
     add_env_args,
+    add_profile,
     add_root,
     add_run_args,
     add_student_args,
@@ -73,6 +74,7 @@ def build_parser() -> tuple[ArgumentParser, dict[str, ArgumentParser]]:
             )
             p.add_argument("--val-every", type=int, default=None, help="validate every N optimiser steps")
             p.add_argument("--seed", type=int, default=0)
+            add_profile(p)
             from policies.idm.config import add_args
         else:
             add_env_args(p, num_envs=64 if kind == "expert" else 50)
