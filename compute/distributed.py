@@ -35,14 +35,23 @@ def active() -> bool:
     return world_size() > 1 and torch.distributed.is_available() and torch.distributed.is_initialized()
 
 
-def start() -> bool:
-    """Join the torchrun job this process belongs to (once); False when there is none. NCCL when CUDA is
-    present (each process on GPU LOCAL_RANK), else gloo."""
+def local_rank() -> int:
+    return int(os.environ.get("LOCAL_RANK", 0))
+
+
+def default_device() -> str:
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def start(device: str | torch.device | None = None) -> bool:
+    """Join the torchrun job this process belongs to (once); False when there is none. NCCL when this
+    process trains on a GPU (`device`, by default cuda if available; each process on GPU LOCAL_RANK), else
+    gloo."""
     if world_size() <= 1 or active():
         return active()
-    backend = "nccl" if torch.cuda.is_available() else "gloo"
+    backend = "nccl" if str(device or default_device()).startswith("cuda") else "gloo"
     if backend == "nccl":
-        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
+        torch.cuda.set_device(local_rank())
     torch.distributed.init_process_group(backend, timeout=TIMEOUT)
     # a process group still alive at interpreter exit can abort the process (gloo's threads: "terminate
     # called without an active exception"), so it is torn down first
@@ -56,11 +65,13 @@ def stop() -> None:
         torch.distributed.destroy_process_group()
 
 
-def device() -> torch.device:
-    """Where this process's model trains: its GPU under NCCL, else the CPU."""
+def device(requested: str | torch.device | None = None) -> torch.device:
+    """Where this process trains, the one device decision of a training process: under torchrun with NCCL
+    its own GPU (LOCAL_RANK); else `requested` (cpu, cuda or cuda:N; by default cuda if available, else
+    cpu)."""
     if active() and torch.distributed.get_backend() == "nccl":
-        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
-    return torch.device("cpu")
+        return torch.device("cuda", local_rank())
+    return torch.device(requested or default_device())
 
 
 def barrier() -> None:

@@ -3,10 +3,12 @@ workers (rollouts/runner.py)."""
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable
 
 from rollouts.metrics import summarize
+from rollouts.runner import LocalRollouts
 
 
 def closed_loop(
@@ -15,9 +17,12 @@ def closed_loop(
     """`run(model, stage)` -> success, SPL and steps (successful episodes) of the policy
     `as_policy(model, num_envs)` on `episodes`, run by `rollouts` (LocalRollouts or WorkerRollouts; on
     workers `as_policy` is pickled: pass a recipe's `policy_maker()`), with the score "higher success, then
-    fewer steps"."""
+    fewer steps". The policy runs on the model's device here, on the CPU on workers."""
 
     def run(model, stage=None) -> dict:
+        if not isinstance(rollouts, LocalRollouts):  # pickled to Ray workers, which may see no GPU
+            model = copy.deepcopy(model).cpu()
+
         def make_policy(env):
             return as_policy(model, env.unwrapped.num_envs)
 
