@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import sys
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -53,16 +54,42 @@ def start(device: str | torch.device | None = None) -> bool:
     if backend == "nccl":
         torch.cuda.set_device(local_rank())
     torch.distributed.init_process_group(backend, timeout=TIMEOUT)
-    # a process group still alive at interpreter exit can abort the process (gloo's threads: "terminate
-    # called without an active exception"), so it is torn down first
+    # torn down at exit, while the interpreter is whole: see stop()
+    _watch_for_failure()
     atexit.register(stop)
     return True
 
 
+_failed = False  # this process is ending on an uncaught exception
+
+
+def _watch_for_failure() -> None:
+    previous = sys.excepthook
+
+    def note(kind, value, traceback):
+        global _failed
+        _failed = True
+        previous(kind, value, traceback)
+
+    sys.excepthook = note
+
+
 def stop() -> None:
-    """Leave the torchrun job (no barrier: a process that failed must still exit at once)."""
-    if active():
-        torch.distributed.destroy_process_group()
+    """Leave the torchrun job (run at exit). A process that finished waits at a barrier until every other
+    one has finished too, and only then destroys its process group. Without the barrier (d1a5604's
+    teardown) the first process to finish closed its gloo connections while its peers were still running
+    with gloo's I/O threads serving those connections, and a peer tearing its group down then could abort
+    ("terminate called without an active exception") after all its work was done: the likeliest cause of
+    the aborts seen in CI, though they never reproduced here to prove it. A process that failed (an
+    uncaught exception) leaves at once: its peers' barrier then fails instead of waiting for it."""
+    if not active():
+        return
+    if not _failed:
+        try:
+            torch.distributed.barrier()
+        except Exception:  # noqa: BLE001 - a peer that failed or left: leave anyway
+            pass
+    torch.distributed.destroy_process_group()
 
 
 def device(requested: str | torch.device | None = None) -> torch.device:
