@@ -172,7 +172,7 @@ def train_worker(steps: int, warmup: int) -> None:
     from policies.pignav.model import PigNavNet
     from training.trainer import train_step
 
-    distributed.start()
+    distributed.start("cpu")  # a CPU measurement: gloo, even where a GPU would make it NCCL
     torch.manual_seed(distributed.rank())
     config = PigNavConfig()
     model = PigNavNet(config)
