@@ -110,3 +110,28 @@ def test_train_refuses_a_device_this_machine_lacks(capsys):
     with pytest.raises(SystemExit) as exit_info:
         train.main(["idm", "--demos", "x", "--device", f"cuda:{torch.cuda.device_count()}"])
     assert exit_info.value.code == 2 and "is not available on this machine" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("remote", [False, True])
+def test_closed_loop_validation_sends_workers_a_cpu_copy_and_keeps_the_model_here(remote):
+    from types import SimpleNamespace
+
+    from training.validation import closed_loop
+
+    class Stop(Exception):
+        pass
+
+    given = []
+
+    class FakeRollouts:
+        def episodes(self, make_policy, episodes, seed=0):
+            make_policy(SimpleNamespace(unwrapped=SimpleNamespace(num_envs=2)))
+            raise Stop
+
+    rollouts = FakeRollouts()
+    rollouts.remote = remote
+    model = Line()
+    with pytest.raises(Stop):
+        closed_loop(rollouts, lambda m, n: given.append(m), [])(model)
+    assert (given[0] is model) is not remote  # here: the training model itself; workers: a copy
+    assert all(p.device.type == "cpu" for p in given[0].parameters())

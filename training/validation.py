@@ -8,7 +8,6 @@ import math
 from collections.abc import Callable
 
 from rollouts.metrics import summarize
-from rollouts.runner import LocalRollouts
 
 
 def closed_loop(
@@ -20,7 +19,7 @@ def closed_loop(
     fewer steps". The policy runs on the model's device here, on the CPU on workers."""
 
     def run(model, stage=None) -> dict:
-        if not isinstance(rollouts, LocalRollouts):  # pickled to Ray workers, which may see no GPU
+        if getattr(rollouts, "remote", False):  # pickled to Ray workers, which may see no GPU
             model = copy.deepcopy(model).cpu()
 
         def make_policy(env):

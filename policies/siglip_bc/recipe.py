@@ -20,7 +20,6 @@ from policies.encoders.cache import build_cache, load_cache
 from policies.siglip_bc.config import SiglipBCConfig
 from policies.siglip_bc.policy import KIND, SiglipBCPolicy, build_model
 from policies.siglip_bc.processing import episode_inputs
-from rollouts.runner import LocalRollouts
 from training.trainer import Stage
 
 
@@ -87,7 +86,7 @@ class SiglipBCRecipe:
             have = len(episode_files(self.dagger.out_dir))
             if have < target:
                 maker, model = self.policy_maker(), self.model
-                if not isinstance(self.dagger.rollouts, LocalRollouts):  # pickled to Ray workers: a CPU copy
+                if getattr(self.dagger.rollouts, "remote", False):  # pickled to Ray workers: a CPU copy
                     model = copy.deepcopy(model).cpu()
 
                 def make_driver(env):
