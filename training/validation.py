@@ -7,6 +7,8 @@ import copy
 import math
 from collections.abc import Callable
 
+from torch import nn
+
 from rollouts.metrics import summarize
 
 
@@ -19,7 +21,9 @@ def closed_loop(
     fewer steps". The policy runs on the model's device here, on the CPU on workers."""
 
     def run(model, stage=None) -> dict:
-        if getattr(rollouts, "remote", False):  # pickled to Ray workers, which may see no GPU
+        if getattr(rollouts, "remote", False) and isinstance(
+            model, nn.Module
+        ):  # pickled to Ray workers, which may see no GPU
             model = copy.deepcopy(model).cpu()
 
         def make_policy(env):
