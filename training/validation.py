@@ -21,9 +21,8 @@ def closed_loop(
     fewer steps". The policy runs on the model's device here, on the CPU on workers."""
 
     def run(model, stage=None) -> dict:
-        if getattr(rollouts, "remote", False) and isinstance(
-            model, nn.Module
-        ):  # pickled to Ray workers, which may see no GPU
+        # pickled to Ray workers, which may see no GPU
+        if getattr(rollouts, "remote", False) and isinstance(model, nn.Module):
             model = copy.deepcopy(model).cpu()
 
         def make_policy(env):
