@@ -148,10 +148,10 @@ docs: setup
 drive: setup
 	$(PY) tools/drive.py --env $(ENV) --policy random --num-envs 4 --steps 300 --video results/drive/$(ENV)_random.gif
 
-# Throughput: simulation (each configuration in its own process) and policies; --quick for a short run.
+# Throughput: simulation (each configuration in its own process) and policies; --profile quick for a short run.
 bench: setup
-	$(PY) evaluation/bench.py --env $(ENV) --out results/bench
-	$(PY) evaluation/bench_policies.py --out results/bench
+	$(PY) evaluation/bench.py --env $(ENV) --profile paper --out results/bench
+	$(PY) evaluation/bench_policies.py --profile paper --out results/bench
 
 test: setup
 	$(PY) -m pytest

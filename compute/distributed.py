@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import sys
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -35,32 +36,69 @@ def active() -> bool:
     return world_size() > 1 and torch.distributed.is_available() and torch.distributed.is_initialized()
 
 
-def start() -> bool:
-    """Join the torchrun job this process belongs to (once); False when there is none. NCCL when CUDA is
-    present (each process on GPU LOCAL_RANK), else gloo."""
+def local_rank() -> int:
+    return int(os.environ.get("LOCAL_RANK", 0))
+
+
+def default_device() -> str:
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def start(device: str | torch.device | None = None) -> bool:
+    """Join the torchrun job this process belongs to (once); False when there is none. NCCL when this
+    process trains on a GPU (`device`, by default cuda if available; each process on GPU LOCAL_RANK), else
+    gloo."""
     if world_size() <= 1 or active():
         return active()
-    backend = "nccl" if torch.cuda.is_available() else "gloo"
+    backend = "nccl" if str(device or default_device()).startswith("cuda") else "gloo"
     if backend == "nccl":
-        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
+        torch.cuda.set_device(local_rank())
     torch.distributed.init_process_group(backend, timeout=TIMEOUT)
-    # a process group still alive at interpreter exit can abort the process (gloo's threads: "terminate
-    # called without an active exception"), so it is torn down first
+    # torn down at exit, while the interpreter is whole: see stop()
+    _watch_for_failure()
     atexit.register(stop)
     return True
 
 
+_failed = False  # this process is ending on an uncaught exception
+
+
+def _watch_for_failure() -> None:
+    previous = sys.excepthook
+
+    def note(kind, value, traceback):
+        global _failed
+        _failed = True
+        previous(kind, value, traceback)
+
+    sys.excepthook = note
+
+
 def stop() -> None:
-    """Leave the torchrun job (no barrier: a process that failed must still exit at once)."""
-    if active():
-        torch.distributed.destroy_process_group()
+    """Leave the torchrun job (run at exit). A process that finished waits at a barrier until every other
+    one has finished too, and only then destroys its process group. Without the barrier (d1a5604's
+    teardown) the first process to finish closed its gloo connections while its peers were still running
+    with gloo's I/O threads serving those connections, and a peer tearing its group down then could abort
+    ("terminate called without an active exception") after all its work was done: the likeliest cause of
+    the aborts seen in CI, though they never reproduced here to prove it. A process that failed (an
+    uncaught exception) leaves at once: its peers' barrier then fails instead of waiting for it."""
+    if not active():
+        return
+    if not _failed:
+        try:
+            torch.distributed.barrier()
+        except Exception:  # noqa: BLE001 - a peer that failed or left: leave anyway
+            pass
+    torch.distributed.destroy_process_group()
 
 
-def device() -> torch.device:
-    """Where this process's model trains: its GPU under NCCL, else the CPU."""
+def device(requested: str | torch.device | None = None) -> torch.device:
+    """Where this process trains, the one device decision of a training process: under torchrun with NCCL
+    its own GPU (LOCAL_RANK); else `requested` (cpu, cuda or cuda:N; by default cuda if available, else
+    cpu)."""
     if active() and torch.distributed.get_backend() == "nccl":
-        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
-    return torch.device("cpu")
+        return torch.device("cuda", local_rank())
+    return torch.device(requested or default_device())
 
 
 def barrier() -> None:

@@ -1,15 +1,18 @@
 """Simulation throughput benchmark: env-steps/s with and without cameras, by env count and resolution;
 startup time with a cold and a warm Warp kernel cache; the wall time of each `make demo` stage.
 
-    python evaluation/bench.py [--quick] [--out results/bench]
-    python evaluation/bench.py --scaling [--quick]   # 1 vs 2 workers / processes, side by side in one run
+    python evaluation/bench.py [--profile quick|paper] [--device cuda] [--out results/bench]
+    python evaluation/bench.py --scaling [--profile quick|paper]   # 1 vs 2 workers / processes, side by side
+
+--profile quick (default) is a short smoke run; paper measures every configuration: up to 256 envs on the
+CPU, up to 4096 on a GPU (--device cuda, the default where one is present).
 
 Each configuration runs in its own process (one simulation per process): warm-up steps, then the
 median of several timed runs of random actions. Startup is the time from the worker's first import
 to its first env step; a cold start points Warp at an empty kernel cache. `make demo` stage times
 are read from the files the stages write (they time themselves). Writes bench.json and bench.md.
 
---scaling measures, in one run: a PPO-sized torch update loop with torch's default threads and with
+--scaling (the arena on the CPU) measures, in one run: a PPO-sized torch update loop with torch's default threads and with
 goalnav's, alone and beside a busy process; rendered env-steps/s of 1 and 2 Ray simulation workers (64 envs, 64x64
 each; all workers step at once after a shared start line, and the rate is their env-steps over the span
 from the first start to the last end), the wall time of evaluating the 100 arena test episodes with
@@ -32,7 +35,7 @@ import time
 from pathlib import Path
 
 from storage import atomic_write_text, workspace_root
-from tools.cli import make_parser, parse
+from tools.cli import add_profile, make_parser, parse
 
 # (num_envs, camera size or None) per plan; large renders are kept few, they take minutes on a CPU
 FULL = {
@@ -169,7 +172,7 @@ def train_worker(steps: int, warmup: int) -> None:
     from policies.pignav.model import PigNavNet
     from training.trainer import train_step
 
-    distributed.start()
+    distributed.start("cpu")  # a CPU measurement: gloo, even where a GPU would make it NCCL
     torch.manual_seed(distributed.rank())
     config = PigNavConfig()
     model = PigNavNet(config)
@@ -258,7 +261,7 @@ def threads_scaling() -> list[dict]:
 
 def scaling(args) -> int:
     """1 vs 2 workers / processes, side by side in one run (see the module's docstring)."""
-    steps, warmup, episodes, train_steps = (20, 5, 20, 10) if args.quick else (150, 20, 100, 60)
+    steps, warmup, episodes, train_steps = (20, 5, 20, 10) if args.profile == "quick" else (150, 20, 100, 60)
     results = threads_scaling()
     for workers in (1, 2):
         results.append(sim_scaling(workers, steps, warmup))
@@ -363,8 +366,7 @@ def run_worker(args, num_envs: int, size: int | None, cold: bool = False) -> dic
     """One configuration in a fresh process; a cold start gets an empty Warp kernel cache."""
     cmd = [sys.executable, __file__, "--env", args.env, "--worker", str(num_envs), str(size or 64),
            "1" if size else "0"]  # fmt: skip
-    cmd += ["--quick"] if args.quick else []
-    cmd += ["--device", args.device] if args.device else []
+    cmd += ["--profile", args.profile, "--device", args.device]
     with tempfile.TemporaryDirectory() as cache:
         env = os.environ | ({"WARP_CACHE_PATH": cache} if cold else {})
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
@@ -381,10 +383,13 @@ def run_worker(args, num_envs: int, size: int | None, cold: bool = False) -> dic
 def main(argv: list[str] | None = None) -> int:
     parser = make_parser(__doc__)
     parser.add_argument("--env", default="arena")
-    parser.add_argument("--quick", action="store_true", help="a short smoke run")
+    add_profile(parser, "quick: a short smoke run; paper: every configuration (GPU: up to 4096 envs)")
     parser.add_argument("--out", type=Path, default=None, help="default: results/bench")
-    parser.add_argument("--device", default=None)
-    parser.add_argument("--scaling", action="store_true", help="1 vs 2 workers / training processes")
+    parser.add_argument(
+        "--device", default=None, help="cpu, cuda or cuda:N (default: cuda if available, else cpu)"
+    )
+    parser.add_argument("--scaling", action="store_true",
+                        help="1 vs 2 workers / training processes (the arena on the CPU)")  # fmt: skip
     parser.add_argument("--worker", nargs=3, metavar=("NUM_ENVS", "SIZE", "CAMERAS"), help=argparse.SUPPRESS)
     parser.add_argument(
         "--train-worker", nargs=2, type=int, metavar=("STEPS", "WARMUP"), help=argparse.SUPPRESS
@@ -399,8 +404,16 @@ def main(argv: list[str] | None = None) -> int:
         train_worker(*args.train_worker)
         return 0
     if args.scaling:
+        if args.env != "arena" or args.device not in (None, "cpu"):
+            parser.error("--scaling measures the arena on the CPU; leave out --env and --device")
         return scaling(args)
-    plan = QUICK if args.quick else GPU if (args.device or "").startswith("cuda") else FULL
+    from envs.registry import EnvConfigError, check_device
+
+    try:
+        args.device = check_device(args.device)
+    except EnvConfigError as err:
+        parser.error(str(err))
+    plan = QUICK if args.profile == "quick" else GPU if args.device.startswith("cuda") else FULL
     if args.worker:
         n, size, cams = int(args.worker[0]), int(args.worker[1]), args.worker[2] == "1"
         result = worker(args.env, n, size, cams, plan["steps"], plan["repeats"], plan["warmup"], args.device)

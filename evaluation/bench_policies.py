@@ -1,7 +1,10 @@
 """Policy throughput: frozen-embedding cache build, decisions/s and latency by batch, BC and PIG-Nav
 training samples/s.
 
-    python evaluation/bench_policies.py [--quick] [--device cpu] [--out results/bench]
+    python evaluation/bench_policies.py [--profile quick|paper] [--device cpu] [--out results/bench]
+
+--profile quick (default): fewer repeats and batch sizes, the quick profile's PIG-Nav size only; paper: every
+size up to the paper's ViT-B at 224 px.
 
 No simulator: fake 64x64 observations, so it also runs where only torch is installed. Medians of
 several timed runs after a warm-up. Pretrained encoders are included when their weights are here.
@@ -27,7 +30,7 @@ from policies.siglip_bc import SiglipBCConfig, SiglipBCPolicy
 from policies.siglip_bc.policy import build_model
 from policies.siglip_bc.recipe import BCData, SiglipBCRecipe
 from storage import atomic_write_text, workspace_root
-from tools.cli import make_parser, parse
+from tools.cli import add_profile, make_parser, parse
 from training.trainer import train_step
 
 # (name, ViT size, blocks or None for all, input px): the quick profile's, then the study's sizes
@@ -142,17 +145,19 @@ def markdown(rows: list[dict], info: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = make_parser(__doc__)
-    parser.add_argument("--quick", action="store_true", help="fewer repeats and batch sizes")
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    add_profile(parser, "quick: fewer repeats and batch sizes, the quick PIG-Nav size; paper: every size")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu",
+                        help="cpu, cuda or cuda:N (default: cuda if available, else cpu)")  # fmt: skip
     parser.add_argument("--out", type=Path, default=None, help="default: results/bench")
     parser.add_argument("--sizes", nargs="+", choices=[s[0] for s in SIZES], default=None,
-                        help="PIG-Nav model sizes (default: all; --quick: the quick profile's)")  # fmt: skip
+                        help="PIG-Nav model sizes (default: all at --profile paper, tiny-4 at quick)")  # fmt: skip
     parser.add_argument(
-        "--batches", nargs="+", type=int, default=None, help="batch sizes (default 1 16 64 256)"
+        "--batches", nargs="+", type=int, default=None, help="batch sizes (default: 1 64, paper 1 16 64 256)"
     )
     args = parse(parser, argv)
     args.out = args.out or workspace_root() / "results" / "bench"
-    batches, repeats = ([1, 64], 3) if args.quick else ([1, 16, 64, 256], 5)
+    quick = args.profile == "quick"
+    batches, repeats = ([1, 64], 3) if quick else ([1, 16, 64, 256], 5)
     batches = args.batches or batches
     rows = []
     for name, spec in ENCODERS.items():
@@ -165,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"{r['what']:>22}  {r['encoder']:>13}  batch {r['batch']:>4}  {r['per_s']:>10,.0f} {r['unit']}"
             )
-    sizes = [s for s in SIZES if s[0] in args.sizes] if args.sizes else SIZES[:1] if args.quick else SIZES
+    sizes = [s for s in SIZES if s[0] in args.sizes] if args.sizes else SIZES[:1] if quick else SIZES
     for _, size, depth, pixels in sizes:
         for fusion in ("early", "late"):
             config = PigNavConfig(fusion=fusion, size=size, depth=depth, image_size=pixels, patch_size=16)

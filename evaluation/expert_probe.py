@@ -45,9 +45,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.reference:
             result = run_episodes(env, ScriptedReference(), episodes, seed=args.seed, progress=False)
         else:
-            result = probe(
-                env, ExpertPolicy(checkpoint, args.env, "cpu"), episodes, args.seed, outputs, noise
-            )
+            expert = ExpertPolicy(checkpoint, args.env, env.unwrapped.device)  # --device: the simulation's
+            result = probe(env, expert, episodes, args.seed, outputs, noise)
         dt = env.unwrapped.step_dt  # seconds per policy step
     won = [r for r in result.records if r.success]
     # the arena has no walls, so spinning to face the target and driving straight bounds the pace
@@ -91,13 +90,13 @@ def probe(env, policy, episodes: list, seed: int, outputs: list, noise: list):
     sb3 = policy.expert.model.policy
 
     def act(obs: dict) -> torch.Tensor:
-        state = obs["policy"].cpu()
+        state = obs["policy"].to(policy.expert.device)
         with torch.no_grad():
             latent = sb3.mlp_extractor.forward_actor(sb3.extract_features(state, sb3.pi_features_extractor))
-            outputs.append(sb3.action_net(latent).numpy())
+            outputs.append(sb3.action_net(latent).cpu().numpy())
             if policy.expert.model.use_sde:  # gSDE: std of latent . noise matrix, per action
                 std = sb3.action_dist.get_std(sb3.log_std)
-                noise.append(torch.sqrt((latent**2) @ (std**2)).numpy())
+                noise.append(torch.sqrt((latent**2) @ (std**2)).cpu().numpy())
         return policy.expert(state)
 
     policy.act = act

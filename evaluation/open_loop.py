@@ -4,7 +4,8 @@ mean target of the model's own training data; the kind the checkpoint records de
     python evaluation/open_loop.py --checkpoint runs/halls/pignav/pretrain.pt --demos data/halls/demos
     python evaluation/open_loop.py --checkpoint runs/idm --demos data/maze/demos
 
-PIG-Nav and late fusion: waypoint and distance errors per frame (`--out FILE` writes the report as JSON).
+PIG-Nav and late fusion: waypoint and distance errors per frame (`--out FILE` writes the report as JSON), on
+every episode of the folders, or with `--heldout` only on those the checkpoint's config held out of training.
 The IDM: action and motion errors per frame pair and chained over each trajectory; writes
 accuracy_<demos>.json and trajectories_<demos>.png beside the checkpoint.
 """
@@ -34,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--demo-episodes", type=int, default=40, help="episodes of each folder to use (default 40)"
     )
+    parser.add_argument("--heldout", action="store_true",
+                        help="PIG-Nav and late fusion: only the episodes the checkpoint's config held out of "
+                             "training (default: every episode)")  # fmt: skip
     parser.add_argument("--out", type=Path, default=None, help="also write the report here (JSON)")
     args = parse(parser, argv)
     if args.demo_episodes < 1:
@@ -42,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         ckpt = read_checkpoint(path, KINDS)
         if ckpt["kind"] == "idm":
+            if args.heldout:
+                parser.error("--heldout is for PIG-Nav and late fusion; the IDM is measured on every episode")
             from policies.idm.accuracy import evaluate_on
 
             report, written = evaluate_on(path.parent, args.demos, args.demo_episodes)

@@ -15,6 +15,8 @@ from rollouts.record import record, record_on_workers
 class LocalRollouts:
     """Rollouts in the simulation `env` of this process."""
 
+    remote = False  # builders run here, on the objects given (a model stays on its device)
+
     def __init__(self, env):
         self.env = env
 
@@ -32,6 +34,8 @@ class WorkerRollouts:
     """Rollouts sharded over the simulation workers of `pool` (`rollouts.workers.WorkerPool`), which
     launch their simulations once for every rollout the pool serves; the same per-episode outcomes and
     datasets as one simulation."""
+
+    remote = True  # builders are pickled to workers, which may see no GPU: send models on the CPU
 
     def __init__(self, pool):
         self.pool = pool

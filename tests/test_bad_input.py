@@ -56,6 +56,8 @@ CASES = [
     (train, ["expert", "--profile", "gpu"], "invalid choice: 'gpu'"),
     (train, ["expert", "--hyperparams", "gamma"], "takes KEY=VALUE items"),
     (train, ["expert", "--hyperparams", "gama=0.9"], "PPO has no setting 'gama'"),
+    (train, ["expert", "--hyperparams", "seed=3"], "set seed with --seed"),
+    (train, ["expert", "--hyperparams", "device=cuda"], "set device with --device"),
     (train, ["expert", "--rewards", "rew_crash=-1"], "NAME one of rew_collision, rew_progress"),
     (train, ["expert", "--rewards", "rew_time=fast"], "'fast' in 'rew_time=fast' is not a number"),
     (train, ["pignav", "--env", "rooms", "--num-envs", "-3"], "--num-envs must be >= 1"),

@@ -106,3 +106,51 @@ def test_a_fresh_expert_drives_straight_at_full_speed():
     # v2 stops and turns in place at the ends, and turns gently near straight ahead
     assert unicycle.to_wheels(torch.tensor([[-1.0, 1.0]])).tolist() == [[-1.0, 1.0]]
     assert unicycle.to_wheels(torch.tensor([[0.0, 0.1]]))[0, 0] > 0.98  # a small turn: 0.99, 1.0
+
+
+def test_ppo_takes_its_seed_and_device_from_the_flags_not_the_yaml():
+    from experts.ppo.config import load_ppo_cfg
+
+    for env in ("arena", "rooms"):
+        kwargs, _ = load_ppo_cfg(env, "paper", 4, "cuda:1", {"gamma": 0.9}, seed=7)
+        assert kwargs["seed"] == 7 and kwargs["device"] == "cuda:1" and kwargs["gamma"] == 0.9
+
+
+def test_the_seed_flag_seeds_ppo(tmp_path):
+    """One short rollout of 2 envs: the --seed given is the SB3 model's seed, not the YAML's."""
+    from stable_baselines3 import PPO
+
+    run("tools/train.py", "expert", "--env", "arena", "--num-envs", "2", "--timesteps", "1", "--seed", "7",
+        "--device", "cpu", "--out", str(tmp_path))  # fmt: skip
+    assert expert_zip.read_metadata(tmp_path)["seed"] == 7
+    model = PPO.load(tmp_path / expert_zip.FILENAME, device="cpu")
+    assert model.seed == 7 and str(model.device) == "cpu"
+
+
+def test_expert_probe_puts_the_expert_on_the_device_flag(monkeypatch):
+    """The probe's expert goes where --device put the simulation (a fake env on a fake GPU)."""
+    from contextlib import contextmanager
+    from types import SimpleNamespace
+
+    import envs.registry
+    import experts.ppo.expert
+    from evaluation import expert_probe
+
+    @contextmanager
+    def fake_env(env, num_envs, device, **kwargs):
+        yield SimpleNamespace(unwrapped=SimpleNamespace(device=device))
+
+    placed = []
+
+    class Stop(Exception):
+        pass
+
+    def fake_policy(checkpoint, env, device="cpu"):
+        placed.append(device)
+        raise Stop
+
+    monkeypatch.setattr(envs.registry, "open_env", fake_env)
+    monkeypatch.setattr(experts.ppo.expert, "ExpertPolicy", fake_policy)
+    with pytest.raises(Stop):
+        expert_probe.main(["--env", "arena", "--device", "cuda:3", "--episodes", "1"])
+    assert placed == ["cuda:3"]

@@ -155,3 +155,20 @@ def test_a_trained_idm_is_measured_on_other_episodes(tiny_idm, tmp_path):
     assert (tiny_idm / "idm" / "trajectories_other.png").exists()
     with pytest.raises(SystemExit):  # no such checkpoint
         main(["--checkpoint", str(tmp_path / "none.pt"), "--demos", str(tmp_path / "other" / "demos")])
+
+
+def test_the_idm_takes_a_profile_and_flags_override_it():
+    from tools.train import build_parser
+
+    parser, _ = build_parser()
+    from policies.idm.config import config_from_args
+
+    paper = config_from_args(parser.parse_args(["idm", "--demos", "x", "--profile", "paper"]))
+    assert (paper.steps, paper.batch_size) == (20000, 256)
+    assert (
+        config_from_args(
+            parser.parse_args(["idm", "--demos", "x", "--profile", "paper", "--steps", "5"])
+        ).steps
+        == 5
+    )
+    assert config_from_args(parser.parse_args(["idm", "--demos", "x"])).steps == IDMConfig().steps

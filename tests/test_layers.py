@@ -1,6 +1,6 @@
 """The layers of the house: every import points down (or across within a layer without cycles), experts
-and policies never import each other, and envs imports none of the others. Lazy imports inside
-functions count too."""
+and policies never import each other, and envs imports none of the others; and no module imports itself
+through others, at any depth. Lazy imports inside functions count too."""
 
 from __future__ import annotations
 
@@ -76,6 +76,83 @@ def test_every_package_is_in_a_layer():
 
 def test_imports_point_down_the_layers():
     assert violations(package_graph()) == []
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def module_graph() -> dict[str, set[str]]:
+    """goalnav module -> the goalnav modules it imports, anywhere in it (functions included). An import
+    counts towards the module it names (``from a.b import c``: a.b.c when that is a module, else a.b);
+    relative imports are resolved."""
+    files = {module_name(p): p for package in LAYERS for p in sorted((ROOT / package).rglob("*.py"))}
+    graph: dict[str, set[str]] = {}
+    for name, path in files.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                targets |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    anchor = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                    base = ".".join([*anchor, *([base] if base else [])])
+                targets |= {
+                    f"{base}.{alias.name}" if f"{base}.{alias.name}" in files else base
+                    for alias in node.names
+                }
+        graph[name] = {t for t in targets if t in files and t != name}
+    return graph
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one module (Tarjan), each sorted."""
+    index, low, stack, on_stack, groups = {}, {}, [], set(), []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in sorted(graph.get(node, ())):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                groups.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return sorted(groups)
+
+
+def test_no_module_imports_itself_through_others():
+    assert import_cycles(module_graph()) == []
+
+
+def test_the_cycle_check_finds_cycles_at_any_depth():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"d"}, "d": {"a"}, "e": {"a"}, "f": {"g"}, "g": {"f"}, "h": set()}
+    assert import_cycles(graph) == [["a", "b", "c", "d"], ["f", "g"]]
+    assert import_cycles({"a": {"b"}, "b": {"c"}, "c": set()}) == []
+
+
+def test_the_module_graph_sees_function_level_and_relative_imports():
+    graph = module_graph()
+    assert "policies.encoders.pixels" in graph["policies.encoders.base"]  # imported inside make_encoder
+    assert "policies.encoders.base" in graph["policies.encoders"]  # the package's __init__
 
 
 def test_the_check_catches_upward_imports_and_cycles():

@@ -383,3 +383,26 @@ def test_every_output_of_a_head_shares_one_spread():
     for name in model.heads.shapes:
         std = model.heads.std(name)
         assert torch.allclose(std, std.flatten()[0].expand_as(std)), name  # no tiny per-dimension spread
+
+
+@pytest.mark.parametrize("fusion", ["early", "late"])
+def test_open_loop_command_measures_a_checkpoint_on_all_or_heldout_episodes(fusion, tmp_path):
+    import json
+
+    from evaluation.open_loop import main
+
+    write_demos(tmp_path / "demos", "rooms", 4)
+    config = tiny(fusion=fusion, context=1, heldout=0.25)
+    path = save_checkpoint(tmp_path / "policy.pt", config.kind, "rooms", PigNavNet(config).state_dict(),
+                           config.to_dict())  # fmt: skip
+    reports = {}
+    for flags in ([], ["--heldout"]):
+        out = tmp_path / f"report{len(flags)}.json"
+        args = ["--checkpoint", str(path), "--demos", str(tmp_path / "demos"), "--out", str(out), *flags]
+        assert main(args) == 0
+        reports[bool(flags)] = json.loads(out.read_text())
+    assert reports[False]["episodes"] == 4 and reports[True]["episodes"] == 1  # a quarter held out
+    for report in reports.values():
+        assert report["checkpoint"] == str(path) and report["frames"] == 24 * report["episodes"]
+        assert {"final", "hindsight_15"} <= set(report)
+        assert all(math.isfinite(v) for v in report["final"].values())

@@ -97,10 +97,15 @@ def add_env_args(parser: argparse.ArgumentParser, num_envs: int = 16) -> None:
     parser.add_argument("--seed", type=int, default=0, help="sampling seed (default: 0)")
 
 
+def add_profile(parser: argparse.ArgumentParser, help: str | None = None) -> None:
+    """--profile quick|paper (default quick): the one spelling of a command's scale."""
+    parser.add_argument("--profile", choices=PROFILES, default="quick",
+                        help=help or "quick: a 2-core CPU in minutes; paper: full scale on a GPU server")  # fmt: skip
+
+
 def add_run_args(parser: argparse.ArgumentParser, out_help: str) -> None:
     """--profile, --out, --fresh."""
-    parser.add_argument("--profile", choices=PROFILES, default="quick",
-                        help="quick: a 2-core CPU in minutes; paper: full scale on a GPU server")  # fmt: skip
+    add_profile(parser)
     parser.add_argument("--out", type=Path, default=None, help=out_help)
     parser.add_argument(
         "--fresh", action="store_true", help="start over instead of resuming what --out holds"

@@ -57,7 +57,8 @@ def check_policy(kind: str, env: str, checkpoint: Path | None, encoder_weights: 
 
         load_model(checkpoint, env)  # the zip's model must load too, not only its metadata
     if kind == "siglip_bc":
-        from policies.encoders.base import ENCODERS, check_weights_folder, find_in_hf_cache
+        from policies.encoders.base import ENCODERS, find_in_hf_cache
+        from policies.encoders.weights import check_weights_folder
 
         if encoder_weights is not None:
             check_weights_folder(encoder_weights)

@@ -4,7 +4,7 @@
     python tools/train.py siglip_bc --env arena [--encoder auto] [--dagger N] [--context K]
     python tools/train.py pignav --env halls --pretrain-envs rooms maze --fraction 0.125
     python tools/train.py late_fusion --env halls --pretrain-envs rooms maze
-    python tools/train.py idm --demos data/rooms/demos [--out runs/idm]
+    python tools/train.py idm --demos data/rooms/demos [--profile quick|paper] [--out runs/idm]
 
 Each writes one run folder (default runs/<env>/<kind>/; the IDM's runs/idm/), resumes from it when run
 again, and first collects the demonstrations it needs (tools/collect.py, in its own process: one
@@ -16,6 +16,10 @@ The learned models (not the PPO expert) also train under torchrun, with the same
 
 Every process trains on batches of its own and DDP averages the gradients; rank 0 collects what is
 missing, runs the simulation for validation and DAgger, and writes the run.
+
+--device decides, once per process, where a learned model trains, where its frozen encoder runs, where
+the policies built for validation act and where the simulation runs (default: cuda if available, else
+cpu); under torchrun with GPUs each process trains on its own (LOCAL_RANK, NCCL).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from tools.cli import (
     ArgumentParser,
     add_demo_args,
     add_env_args,
+    add_profile,
     add_root,
     add_run_args,
     add_student_args,
@@ -73,6 +78,9 @@ def build_parser() -> tuple[ArgumentParser, dict[str, ArgumentParser]]:
             )
             p.add_argument("--val-every", type=int, default=None, help="validate every N optimiser steps")
             p.add_argument("--seed", type=int, default=0)
+            p.add_argument("--device", default=None,
+                           help="cpu, cuda or cuda:N (default: cuda if available, else cpu)")  # fmt: skip
+            add_profile(p)
             from policies.idm.config import add_args
         else:
             add_env_args(p, num_envs=64 if kind == "expert" else 50)
@@ -194,7 +202,7 @@ def train_siglip_bc(parser, args) -> int:
     demos_dir = args.demos or data_dir(args.env)
     try:
         config.encoder = resolve_encoder_name(args.encoder, args.encoder_weights)
-        encoder = make_encoder(config.encoder, "cpu", args.encoder_weights)
+        encoder = make_encoder(config.encoder, args.device, args.encoder_weights)
         if ppo:
             load_model(expert, args.env)  # a damaged expert fails now, not mid-run
     except (ValueError, EncoderWeightsMissing) as err:
@@ -211,7 +219,7 @@ def train_siglip_bc(parser, args) -> int:
         recipe = SiglipBCRecipe(config, args.env, encoder, demos_dir, dagger)
         validation = Validation(closed_loop(rollouts, recipe.policy_maker(), val_episodes, args.seed),
                                 config.val_every)  # fmt: skip
-        Trainer(run_dir, recipe, validation, args.seed, args.fresh).fit()
+        Trainer(run_dir, recipe, validation, args.seed, args.fresh, device=args.device).fit()
     return 0
 
 
@@ -275,12 +283,14 @@ def train_pignav(parser, args) -> int:
         ensure_demos(env_name, config.demo_episodes, demo_dirs[env_name], expert, args)
     distributed.barrier()  # rank 0 has collected what was missing
     mae_dir = workspace_root() / "runs" / "mae-sim"  # MAE-sim encoders, shared by every run of a setting
-    recipe = PigNavRecipe(config, args.env, demo_dirs, mae_dir, args.pretrained, args.mae_weights, args.seed)
+    recipe = PigNavRecipe(config, args.env, demo_dirs, mae_dir, args.pretrained, args.mae_weights, args.seed,
+                          args.device)  # fmt: skip
     with rollouts_for(args, cfg) as rollouts:
         # open loop on held-out demonstrations on schedule (it keeps the best); closed loop at each stage's end
         closed = closed_loop(rollouts, recipe.policy_maker(), val_episodes, args.seed, prefix="val_closed_")
         validation = Validation(recipe.open_loop, config.val_every, at_stage_end=closed)
-        Trainer(args.out or runs_dir(args.env, args.command), recipe, validation, args.seed, args.fresh).fit()
+        Trainer(args.out or runs_dir(args.env, args.command), recipe, validation, args.seed, args.fresh,
+                device=args.device).fit()  # fmt: skip
     return 0
 
 
@@ -297,7 +307,9 @@ def train_idm(parser, args) -> int:
     try:
         for folder in args.demos:
             dataset.check_readable(folder)
-        report = fit(config, args.demos, run_dir, args.seed, args.fresh, args.demo_episodes)
+        report = fit(
+            config, args.demos, run_dir, args.seed, args.fresh, args.demo_episodes, device=args.device
+        )
     except (FileNotFoundError, dataset.DatasetError) as err:
         parser.error(str(err))
     if distributed.is_main():
@@ -310,14 +322,30 @@ TRAIN = {"expert": train_expert, "siglip_bc": train_siglip_bc, "pignav": train_p
          "late_fusion": train_pignav, "idm": train_idm}  # fmt: skip
 
 
+def decide_device(sub, args) -> str:
+    """The one device decision of a training process (learned kinds): --device, by default cuda if
+    available, else cpu; under torchrun with GPUs this process's own GPU. Joins the torchrun job."""
+    from envs.registry import check_device
+
+    if distributed.world_size() > 1 and args.device not in (None, "cpu", "cuda"):
+        sub.error(f"under torchrun each process trains on its own GPU (LOCAL_RANK): pass --device cuda or cpu, "
+                  f"not {args.device}")  # fmt: skip
+    try:
+        requested = check_device(args.device)
+    except EnvConfigError as err:
+        sub.error(str(err))
+    distributed.start(requested)  # nothing without torchrun
+    return str(distributed.device(requested))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser, subs = build_parser()
     args = parse(parser, argv)
     sub = subs[args.command]  # errors name the kind's command line
-    if distributed.world_size() > 1:
-        if args.command == "expert":
-            sub.error("the PPO expert trains in one process; run it without torchrun")
-        distributed.start()
+    if distributed.world_size() > 1 and args.command == "expert":
+        sub.error("the PPO expert trains in one process; run it without torchrun")
+    if args.command != "expert":
+        args.device = decide_device(sub, args)
     if args.command != "idm":
         check_env(sub, args.env)
         check_counts(sub, args, "num_envs", "demo_episodes", "val_every")

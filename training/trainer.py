@@ -10,6 +10,11 @@ Under ``torchrun --nproc-per-node N`` (compute/distributed.py) every process run
 its own (its generator is seeded by its rank) and DistributedDataParallel averages the gradients, so each
 step learns from N batches; rank 0 alone loads new data first, validates, and writes checkpoints, logs and
 summaries.
+
+Every process trains on one device, decided once (compute.distributed.device: `device`, by default cuda if
+available, else cpu; under torchrun with NCCL its own GPU): the model is built there and every batch is
+moved there before its step (recipes make batches on the CPU). Checkpoints are read onto the CPU, so a
+GPU-trained model loads anywhere.
 """
 
 from __future__ import annotations
@@ -101,6 +106,17 @@ def learning_rate(step: int, total: int, base: float, warmup: int = 100) -> floa
     return base * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
 
 
+def to_device(batch: Any, device: torch.device | str) -> Any:
+    """`batch` with every tensor in it (nested in dicts, lists and tuples) moved to `device`."""
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device, non_blocking=True)
+    if isinstance(batch, dict):
+        return {k: to_device(v, device) for k, v in batch.items()}
+    if isinstance(batch, list | tuple):
+        return type(batch)(to_device(v, device) for v in batch)
+    return batch
+
+
 def train_step(recipe: Recipe, model: nn.Module, optimizer, batch, synced=None) -> dict[str, torch.Tensor]:
     """One optimiser step (gradients clipped at norm 1); returns the detached losses. `synced`: the model
     wrapped for distributed training (compute.distributed.synced), whose backward averages gradients."""
@@ -132,13 +148,17 @@ class Trainer:
     """``Trainer(run_dir, recipe, validation).fit()`` -> the run's checkpoint path."""
 
     def __init__(self, run_dir: Path, recipe: Recipe, validation: Validation | None = None, seed: int = 0,
-                 fresh: bool = False, progress: bool = True, shared: bool = False):  # fmt: skip
-        """`shared`: runs share this folder (an MAE-sim encoder), so wait while another process trains it."""
+                 fresh: bool = False, progress: bool = True, shared: bool = False,
+                 device: str | torch.device | None = None):  # fmt: skip
+        """`shared`: runs share this folder (an MAE-sim encoder), so wait while another process trains it.
+        `device`: where to train (compute.distributed.device; None: cuda if available, else cpu)."""
         self.run_dir, self.recipe, self.validation = Path(run_dir), recipe, validation
         self.seed, self.fresh, self.progress, self.shared = seed, fresh, progress, shared
+        self.requested_device = device
 
     def fit(self) -> Path:
-        distributed.start()
+        distributed.start(self.requested_device)
+        self.device = distributed.device(self.requested_device)
         self.main = distributed.is_main()
         with FolderLock(self.run_dir, wait=self.shared) if self.main else nullcontext():
             if self.main:
@@ -154,7 +174,7 @@ class Trainer:
         generator = torch.Generator().manual_seed(
             self.seed + 1_000_003 * rank
         )  # each process its own batches
-        model, stages = recipe.build_model(), recipe.stages()
+        model, stages = recipe.build_model().to(self.device), recipe.stages()
         state = {"stage": 0, "step": 0, "best": {}, "done": False, "init": None, "seconds": 0.0}
         saved = self._resume_point()
         distributed.barrier()  # rank 0 may remove an older run's files below once everyone has looked
@@ -194,7 +214,9 @@ class Trainer:
             if state["step"] == 0 and stage.start_from_best and index > 0 and main:
                 previous = stages[index - 1].key
                 model.load_state_dict(
-                    torch.load(run_dir / f"{previous}.pt", weights_only=False)["state_dict"]
+                    torch.load(run_dir / f"{previous}.pt", map_location=self.device, weights_only=False)[
+                        "state_dict"
+                    ]
                 )
             synced = distributed.synced(model)  # under torchrun: rank 0's weights go to every process
             optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.learning_rate(0, steps),
@@ -211,7 +233,7 @@ class Trainer:
                 lr = recipe.learning_rate(step - 1, steps)
                 for group in optimizer.param_groups:
                     group["lr"] = lr
-                losses = train_step(recipe, model, optimizer, next(batches), synced)
+                losses = train_step(recipe, model, optimizer, to_device(next(batches), self.device), synced)
                 for name, value in losses.items():
                     running[name] = running.get(name, 0.0) + value.item()
                     if writer is not None:

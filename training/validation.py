@@ -3,8 +3,11 @@ workers (rollouts/runner.py)."""
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable
+
+from torch import nn
 
 from rollouts.metrics import summarize
 
@@ -15,9 +18,13 @@ def closed_loop(
     """`run(model, stage)` -> success, SPL and steps (successful episodes) of the policy
     `as_policy(model, num_envs)` on `episodes`, run by `rollouts` (LocalRollouts or WorkerRollouts; on
     workers `as_policy` is pickled: pass a recipe's `policy_maker()`), with the score "higher success, then
-    fewer steps"."""
+    fewer steps". The policy runs on the model's device here, on the CPU on workers."""
 
     def run(model, stage=None) -> dict:
+        # pickled to Ray workers, which may see no GPU
+        if getattr(rollouts, "remote", False) and isinstance(model, nn.Module):
+            model = copy.deepcopy(model).cpu()
+
         def make_policy(env):
             return as_policy(model, env.unwrapped.num_envs)
 

@@ -1,4 +1,5 @@
-"""PPO settings: the task's SB3 YAML (its ``sb3_cfg_entry_point``) plus a training-budget profile."""
+"""PPO settings: the task's SB3 YAML (its ``sb3_cfg_entry_point``) plus a training-budget profile. The seed
+and the device are the command's flags (--seed, --device), never the YAML's."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ import gymnasium as gym
 import yaml
 
 from envs.registry import ENVS
+
+# settings the command's flags decide; the YAML and --hyperparams may not name them
+FLAG_SETTINGS = {"seed": "--seed", "device": "--device"}
 
 # Budgets: `quick` finishes in minutes on a 2-core CPU; `paper` is for a GPU server with many envs.
 PROFILES = {
@@ -37,6 +41,8 @@ def parse_overrides(items: list[str]) -> dict:
             raise ValueError(f"--hyperparams takes KEY=VALUE items, got {item!r}")
         if key.split(".")[0] not in known:
             raise ValueError(f"--hyperparams: PPO has no setting {key.split('.')[0]!r}")
+        if key in FLAG_SETTINGS:
+            raise ValueError(f"--hyperparams: set {key} with {FLAG_SETTINGS[key]}")
         out[key] = yaml.safe_load(value)
     return out
 
@@ -64,14 +70,17 @@ def parse_rewards(items: list[str], env_cfg) -> dict[str, float]:
     return out
 
 
-def load_ppo_cfg(
-    env: str, profile: str, num_envs: int, device: str, overrides: dict | None = None
-) -> tuple[dict, int]:
-    """(keyword arguments for ``PPO(...)``, total env steps) for an env and profile; `overrides` (dotted
-    keys for nested settings, e.g. ``policy_kwargs.log_std_init``) replace the YAML's values."""
+def load_ppo_cfg(env: str, profile: str, num_envs: int, device: str, overrides: dict | None = None,
+                 seed: int = 0) -> tuple[dict, int]:  # fmt: skip
+    """(keyword arguments for ``PPO(...)``, total env steps) for an env and profile, seeded with `seed` and
+    placed on `device` (the command's --seed and --device); `overrides` (dotted keys for nested settings,
+    e.g. ``policy_kwargs.log_std_init``) replace the YAML's values."""
     from isaaclab_rl.sb3 import process_sb3_cfg
 
     cfg = read_sb3_yaml(env)
+    named = sorted(set(cfg) & set(FLAG_SETTINGS))
+    if named:
+        raise ValueError(f"the SB3 YAML of {env} sets {', '.join(named)}: the command's flags decide them")
     for key, value in (overrides or {}).items():
         *parents, leaf = key.split(".")
         node = cfg
@@ -81,7 +90,7 @@ def load_ppo_cfg(
     settings = dict(PROFILES[profile])
     total = int(float(cfg.pop("n_timesteps")) * settings.pop("timesteps_scale"))
     cfg.update(settings)
-    cfg["device"] = "cpu" if device == "cpu" else device  # the SB3 policy follows the simulation
+    cfg["seed"], cfg["device"] = seed, device
     # keep a whole number of minibatches per rollout
     cfg["batch_size"] = min(cfg["batch_size"], cfg["n_steps"] * num_envs)
     return process_sb3_cfg(cfg, num_envs), total

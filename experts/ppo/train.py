@@ -95,20 +95,19 @@ def load_newest(run_dir: Path, vec_env, device: str):
 
 def train_ppo(env, env_name: str, run_dir: Path, profile: str, timesteps: int | None, seed: int = 0,
               fresh: bool = False, progress: bool = True, overrides: dict | None = None) -> Path:  # fmt: skip
-    """Train (or resume) in the running state-only `env`; writes run_dir/expert.zip. `overrides`: PPO
-    settings that replace the task YAML's (experts/ppo/config.py)."""
+    """Train (or resume) in the running state-only `env`; writes run_dir/expert.zip. PPO is seeded with
+    `seed` and runs on the simulation's device (the command's --device). `overrides`: PPO settings that
+    replace the task YAML's (experts/ppo/config.py)."""
     from isaaclab_rl.sb3 import Sb3VecEnvWrapper
     from stable_baselines3 import PPO
 
     cfg = env.unwrapped.cfg
-    ppo_kwargs, total = load_ppo_cfg(env_name, profile, cfg.scene.num_envs, cfg.sim.device, overrides)
+    ppo_kwargs, total = load_ppo_cfg(env_name, profile, cfg.scene.num_envs, cfg.sim.device, overrides, seed)
     total = timesteps or total
     if fresh and (run_dir / "checkpoints").exists():
         shutil.rmtree(run_dir / "checkpoints")
     vec_env = ForwardDriveVecEnv(Sb3VecEnvWrapper(env))
-    model, resumed = (
-        (None, None) if fresh else load_newest(run_dir, vec_env, ppo_kwargs.get("device", "auto"))
-    )
+    model, resumed = (None, None) if fresh else load_newest(run_dir, vec_env, ppo_kwargs["device"])
     if model is not None:
         print(f"resuming from {resumed} ({model.num_timesteps:,} of {total:,} steps done)")
     else:

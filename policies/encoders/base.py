@@ -9,6 +9,8 @@ from typing import Protocol
 import torch
 import torch.nn.functional as F
 
+from policies.encoders.weights import EncoderWeightsMissing
+
 
 class FrozenEncoder(Protocol):
     name: str
@@ -19,10 +21,6 @@ class FrozenEncoder(Protocol):
 
     def encode_texts(self, texts: list[str]) -> torch.Tensor:
         """N strings -> float (N, dim), L2-normalised."""
-
-
-class EncoderWeightsMissing(FileNotFoundError):
-    """Pretrained weights are not on this machine; the message says how to fetch them."""
 
 
 @dataclass(frozen=True)
@@ -70,28 +68,6 @@ def resolve_encoder_name(name: str, weights: Path | None = None) -> str:
     except EncoderWeightsMissing as err:
         print(f"note: {err}\nnote: using the offline 'pixels' encoder; results are labelled with it")
         return "pixels"
-
-
-WEIGHT_FILES = (
-    "open_clip_model.safetensors",
-    "open_clip_pytorch_model.safetensors",
-    "open_clip_pytorch_model.bin",
-    "model.safetensors",
-)
-
-
-def check_weights_folder(folder: Path) -> Path:
-    """An open_clip model folder: open_clip_config.json and a weights file, or EncoderWeightsMissing."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise EncoderWeightsMissing(f"--encoder-weights {folder} is not a folder")
-    if not (folder / "open_clip_config.json").is_file():
-        raise EncoderWeightsMissing(
-            f"{folder} has no open_clip_config.json; it is not an open_clip model folder"
-        )
-    if not any((folder / name).is_file() for name in WEIGHT_FILES):
-        raise EncoderWeightsMissing(f"{folder} holds no weights ({' or '.join(WEIGHT_FILES)})")
-    return folder
 
 
 def find_in_hf_cache(name: str) -> Path:

@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from policies.encoders.base import EncoderWeightsMissing, check_weights_folder
+from policies.encoders.weights import EncoderWeightsMissing, check_weights_folder
 
 
 class OpenClipEncoder:

@@ -27,19 +27,24 @@ class IDMConfig(DictConfig):
         return None
 
 
+# --profile: quick is the defaults above (minutes on a 2-core CPU); paper is a GPU server's scale (our choice:
+# the PIG-Nav paper does not give its IDM's training budget)
+PROFILES = {"quick": {}, "paper": {"steps": 20000, "batch_size": 256}}
+
+
 def add_args(parser: argparse.ArgumentParser) -> None:
     """The IDM's own flags."""
     group = parser.add_argument_group("idm")
-    group.add_argument("--steps", type=int, default=None, help="optimiser steps (default 3000)")
+    group.add_argument("--steps", type=int, default=None, help="optimiser steps (default: 3000, paper 20000)")
     group.add_argument(
         "--gap", type=int, default=None, help="frames between the two the IDM sees (k, default 8)"
     )
     group.add_argument("--heldout", type=float, default=None, help="share of episodes held out (default 0.1)")
-    group.add_argument("--batch-size", type=int, default=None)
+    group.add_argument("--batch-size", type=int, default=None, help="default: 64, paper 256")
 
 
 def config_from_args(args: argparse.Namespace) -> IDMConfig:
-    config = IDMConfig()
+    config = IDMConfig.from_dict({**IDMConfig().to_dict(), **PROFILES[getattr(args, "profile", "quick")]})
     for key in ("steps", "gap", "heldout", "batch_size", "val_every"):
         if getattr(args, key, None) is not None:
             setattr(config, key, getattr(args, key))

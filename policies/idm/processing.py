@@ -84,13 +84,14 @@ def predict_pairs(
     model: IDMNet, config: IDMConfig, frames: torch.Tensor, first: np.ndarray, batch: int = 256
 ):
     """Physical (motion, action) means, and standard deviations in units of the training data's spread,
-    for pairs (first, first + gap)."""
+    for pairs (first, first + gap). The model runs on its own device; `frames` stay on the CPU."""
     model.eval()
+    device = next(model.parameters()).device
     means, stds = [], []
     for chunk in torch.as_tensor(first).split(batch):
-        a = to_model_images(frames[chunk], config.image_size)
-        b = to_model_images(frames[chunk + config.gap], config.image_size)
+        a = to_model_images(frames[chunk], config.image_size).to(device)
+        b = to_model_images(frames[chunk + config.gap], config.image_size).to(device)
         mean, log_var = model(a, b)
-        means.append(model.physical(mean))
-        stds.append((0.5 * log_var).exp())
+        means.append(model.physical(mean).cpu())
+        stds.append((0.5 * log_var).exp().cpu())
     return torch.cat(means).numpy(), torch.cat(stds).numpy()

@@ -97,12 +97,14 @@ def heldout_validation(config: IDMConfig, heldout_files: list[Path]):
 
 
 def train_idm(config: IDMConfig, dirs: list[Path], run_dir: Path, seed: int = 0, fresh: bool = False,
-              episodes: int | None = None, progress: bool = True) -> dict:  # fmt: skip
-    """Train (or resume) through the trainer, then measure the best checkpoint on the held-out episodes:
-    writes idm.pt, accuracy.json and trajectories.png to `run_dir`; returns the accuracy report."""
+              episodes: int | None = None, progress: bool = True, device: str | None = None) -> dict:  # fmt: skip
+    """Train (or resume) through the trainer on `device` (None: cuda if available, else cpu), then measure
+    the best checkpoint on the held-out episodes: writes idm.pt, accuracy.json and trajectories.png to
+    `run_dir`; returns the accuracy report."""
     train_files, heldout = split_files(dirs, config.heldout, episodes)
     validation = Validation(heldout_validation(config, heldout), config.val_every)
-    path = Trainer(run_dir, IDMRecipe(config, train_files, heldout), validation, seed, fresh, progress).fit()
+    recipe = IDMRecipe(config, train_files, heldout)
+    path = Trainer(run_dir, recipe, validation, seed, fresh, progress, device=device).fit()
     if not distributed.is_main():  # under torchrun, rank 0 measures and writes
         return {}
     model, _ = load_idm(path)

@@ -20,8 +20,10 @@ HINDSIGHT_STEPS = (15, 60, 150)  # goals about 0.2, 0.8 and 2 m ahead at the pla
 def open_loop_errors(model: PigNavNet, config: PigNavConfig, data: DemoSet, batch: int = 256, stride: int = 1,
                      deltas: tuple[int, ...] = HINDSIGHT_STEPS) -> dict:  # fmt: skip
     """Mean errors [m] over every `stride`-th frame of `data`, of the model and of its training-mean
-    baseline: for each episode's final goal ("final") and for hindsight goals `deltas` steps ahead."""
+    baseline: for each episode's final goal ("final") and for hindsight goals `deltas` steps ahead. The model
+    runs on its own device; `data` stays on the CPU."""
     model.eval()
+    device = next(model.parameters()).device
     frames = torch.arange(0, len(data), stride)
     kinds = {"final": None, **({f"hindsight_{d}": d for d in deltas} if data.pose is not None else {})}
     report = {"frames": len(frames), "episodes": data.episodes, "sources": data.sources}
@@ -42,10 +44,12 @@ def open_loop_errors(model: PigNavNet, config: PigNavConfig, data: DemoSet, batc
             else:
                 g = torch.minimum(index + delta, data.end[index])
                 goal_images, targets = data.frames[g], hindsight_targets(data, index, g, config)
-            out = model(obs, to_model_images(goal_images, config.image_size),
-                        context_images(data, index, config) if config.context else None)  # fmt: skip
+            context = context_images(data, index, config).to(device) if config.context else None
+            out = model(obs.to(device), to_model_images(goal_images, config.image_size).to(device), context)
+            out = {k: v.cpu() for k, v in out.items()}
             mean = {
-                k: getattr(model.heads, f"{k}_mean").expand(len(index), *model.heads.shapes[k]) for k in out
+                k: getattr(model.heads, f"{k}_mean").cpu().expand(len(index), *model.heads.shapes[k])
+                for k in out
             }
             for name, prediction in (("model", out), ("baseline", mean)):
                 xy = (prediction["waypoints"][..., :2] - targets["waypoints"][..., :2]).norm(dim=-1)

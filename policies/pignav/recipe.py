@@ -26,15 +26,23 @@ def stage_variant(config: PigNavConfig, stage: str) -> str:
     return config.variant() if stage == "finetune" else replace(config, fraction=0.0).variant()
 
 
+def model_policy(config: PigNavConfig, model: PigNavNet, num_envs: int) -> PigNavPolicy:
+    """The policy of a model in training, on the device the model is on: validation must not move the
+    training model (a copy sent to a Ray worker is on the CPU)."""
+    return PigNavPolicy(model, config, num_envs, str(next(model.parameters()).device))
+
+
 class PigNavRecipe:
     checkpoint_name = "policy.pt"
 
     def __init__(self, config: PigNavConfig, env: str, demo_dirs: dict[str, Path], mae_dir: Path,
-                 pretrained: Path | None = None, mae_weights: Path | None = None, seed: int = 0):  # fmt: skip
-        """`demo_dirs`: env -> its demonstrations; `mae_dir`: where MAE-sim encoders are kept (runs/mae-sim)."""
+                 pretrained: Path | None = None, mae_weights: Path | None = None, seed: int = 0,
+                 device: str | torch.device | None = None):  # fmt: skip
+        """`demo_dirs`: env -> its demonstrations; `mae_dir`: where MAE-sim encoders are kept (runs/mae-sim);
+        `device`: where the MAE-sim encoder trains (the PIG-Nav trainer's device)."""
         self.config, self.env, self.kind = config, env, config.kind
         self.demo_dirs, self.mae_dir = demo_dirs, Path(mae_dir)
-        self.pretrained, self.mae_weights, self.seed = pretrained, mae_weights, seed
+        self.pretrained, self.mae_weights, self.seed, self.device = pretrained, mae_weights, seed, device
         self._heldout: dict[str, DemoSet] = {}
 
     def build_model(self) -> PigNavNet:
@@ -45,7 +53,7 @@ class PigNavRecipe:
 
     def policy_maker(self) -> partial:
         """`maker(model, num_envs)` -> the policy; small to send to Ray workers (no datasets)."""
-        return partial(PigNavPolicy.for_model, self.config)
+        return partial(model_policy, self.config)
 
     def stages(self) -> list[Stage]:
         c, stages = self.config, []
@@ -88,9 +96,8 @@ class PigNavRecipe:
             return "mae-imagenet"
         if self.config.init == "mae-sim":
             mae = MAEConfig.for_model(self.config, data.sources)
-            path = Trainer(
-                self.mae_dir / mae.tag(), MAERecipe(mae, data.frames), seed=self.seed, shared=True
-            ).fit()
+            path = Trainer(self.mae_dir / mae.tag(), MAERecipe(mae, data.frames), seed=self.seed, shared=True,
+                           device=self.device).fit()  # fmt: skip
             model.encoder.load_image_weights(encoder_weights(read_checkpoint(path, "mae")))
             return f"mae-sim {path}"
         return "scratch"

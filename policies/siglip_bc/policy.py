@@ -31,13 +31,6 @@ class SiglipBCPolicy:
         self._texts: dict[str, torch.Tensor] = {}
 
     @classmethod
-    def for_model(
-        cls, config: SiglipBCConfig, encoder: FrozenEncoder, model: BCMLP, num_envs: int
-    ) -> SiglipBCPolicy:
-        """The policy of a model in training (on the CPU)."""
-        return cls(model, encoder, config, num_envs, "cpu")
-
-    @classmethod
     def from_checkpoint(cls, ckpt: dict, num_envs: int, device: str = "cpu",
                         encoder_weights: Path | None = None) -> SiglipBCPolicy:  # fmt: skip
         """The policy from a checkpoint dict (`training.read_checkpoint`)."""

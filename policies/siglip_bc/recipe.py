@@ -3,6 +3,7 @@ each a stage whose data step first lets the student drive while the expert label
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -41,6 +42,12 @@ class BCData:
     episodes: int
 
 
+def model_policy(config: SiglipBCConfig, encoder: FrozenEncoder, model, num_envs: int) -> SiglipBCPolicy:
+    """The policy of a model in training, on the device the model is on: validation and DAgger must not
+    move the training model (a copy sent to a Ray worker is on the CPU)."""
+    return SiglipBCPolicy(model, encoder, config, num_envs, str(next(model.parameters()).device))
+
+
 class SiglipBCRecipe:
     kind = KIND
     checkpoint_name = "policy.pt"
@@ -60,7 +67,7 @@ class SiglipBCRecipe:
 
     def policy_maker(self) -> partial:
         """`maker(model, num_envs)` -> the policy; small to send to Ray workers (the encoder goes by name)."""
-        return partial(SiglipBCPolicy.for_model, self.config, self.encoder)
+        return partial(model_policy, self.config, self.encoder)
 
     def stages(self) -> list[Stage]:
         c = self.config
@@ -79,6 +86,8 @@ class SiglipBCRecipe:
             have = len(episode_files(self.dagger.out_dir))
             if have < target:
                 maker, model = self.policy_maker(), self.model
+                if getattr(self.dagger.rollouts, "remote", False):  # pickled to Ray workers: a CPU copy
+                    model = copy.deepcopy(model).cpu()
 
                 def make_driver(env):
                     return maker(model, env.unwrapped.num_envs)
