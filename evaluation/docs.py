@@ -33,7 +33,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from evaluation.compare import ORDER, comparison_table, episode_sets
+from evaluation.comparison import ORDER, comparison_table, episode_sets
 from evaluation.report import TABLE_COLUMNS, groups_table
 from storage import atomic_write_text, repo_root
 from tools.cli import make_parser, parse

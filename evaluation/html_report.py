@@ -20,7 +20,7 @@ from urllib.parse import quote
 import numpy as np
 
 from evaluation.bench import demo_stages
-from evaluation.compare import comparison_parts, find_results
+from evaluation.comparison import comparison_parts, find_results
 from evaluation.report import GROUPS_NOTE, group_cells, read_episodes_csv, table_cells
 from storage import atomic_write_text
 

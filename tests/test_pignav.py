@@ -207,23 +207,21 @@ def test_controller_steers_towards_the_waypoint():
     assert wheels.abs().max() <= 1
 
 
-def test_waypoint_controller_holds_its_turn_while_the_point_is_behind_and_limits_changes():
+def test_waypoint_controller_limits_how_fast_the_wheel_commands_change():
     from control.controller import WaypointController
 
-    plain = WaypointController(1)
-    behind_left, behind_right = torch.tensor([[-1.0, 0.01]]), torch.tensor([[-1.0, -0.01]])
-    first, second = plain(behind_left), plain(behind_right)
-    assert first[0, 1] > first[0, 0] and second[0, 0] > second[0, 1]  # plain: flips with the point
-    held = WaypointController(1, hold_turn_beyond=1.6)
-    first, second = held(behind_left), held(behind_right)
-    assert first[0, 1] > first[0, 0] and second[0, 1] > second[0, 0]  # keeps turning left
-    ahead_right = held(torch.tensor([[1.0, -0.2]]))
-    assert ahead_right[0, 0] > ahead_right[0, 1]  # in front again: follows the point
-    held.reset(torch.tensor([0]))
-    assert torch.equal(held.turn, torch.zeros(1))
-    smooth = WaypointController(1, max_change=0.25)
-    assert smooth(torch.tensor([[1.0, 0.0]])).max() <= 0.25  # from standing still
-    assert torch.allclose(smooth(torch.tensor([[1.0, 0.0]])), torch.full((1, 2), 0.5))
+    smooth = WaypointController(2, max_change=0.25)
+    ahead = torch.tensor([[1.0, 0.0], [1.0, 0.0]])
+    assert torch.allclose(smooth(ahead), torch.full((2, 2), 0.25))  # from standing still
+    assert torch.allclose(smooth(ahead), torch.full((2, 2), 0.5))
+    turn = smooth(torch.tensor([[0.0, 1.0], [1.0, 0.0]]))  # env 0: a hard left ([-0.5, 0.5] unlimited)
+    assert torch.allclose(turn[0], torch.tensor([0.25, 0.5])) and torch.allclose(
+        turn[1], torch.full((2,), 0.75)
+    )
+    smooth.reset(torch.tensor([1]))
+    assert torch.equal(smooth.last[1], torch.zeros(2))
+    free = WaypointController(1)
+    assert torch.equal(free(torch.tensor([[0.0, 1.0]])), steer_to(torch.tensor([[0.0, 1.0]])))
 
 
 def test_checkpoint_round_trips_and_is_refused_for_another_env(tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from control.controller import steer_to
+from control.controller import WaypointController
 from policies.context import ContextBuffer
 from policies.images import to_model_images
 from policies.pignav.config import PigNavConfig
@@ -18,6 +18,7 @@ class PigNavPolicy:
     def __init__(self, model: PigNavNet, config: PigNavConfig, num_envs: int, device: str = "cpu"):
         self.model, self.config, self.device = model.to(device).eval(), config, device
         self.kind = config.kind
+        self.controller = WaypointController(num_envs, config.speed, config.max_wheel_change, device)
         self.context = None
         if config.context:
             pixels = 3 * config.image_size**2
@@ -39,6 +40,7 @@ class PigNavPolicy:
         return policy
 
     def reset(self, env_ids: torch.Tensor) -> None:
+        self.controller.reset(env_ids)
         if self.context is not None:
             self.context.reset(env_ids)
 
@@ -57,4 +59,4 @@ class PigNavPolicy:
     def act(self, obs: dict) -> torch.Tensor:
         waypoints = self.predict(obs)["waypoints"]
         target = waypoints[:, self.config.lookahead, :2] * self.config.waypoint_spacing
-        return steer_to(target, self.config.speed)
+        return self.controller(target)
