@@ -23,6 +23,7 @@ from envs.viz import VIZ_CHOICES, VizUnavailable, apply_viz
 from episodes.sets import GRADED, SPLITS, EpisodeSetError, episode_tags, load_episode_set
 from evaluation.report import read_episodes_csv, write_report, write_video
 from rollouts.metrics import steps_ratio, summarize, summarize_groups
+from rollouts.workers import WorkerError
 from storage import FolderInUse, FolderLock, clean_debris, data_dir, repo_root, results_dir
 from tools.cli import (
     PROFILES,
@@ -31,6 +32,7 @@ from tools.cli import (
     check_counts,
     check_env,
     env_cfg_from_args,
+    fail,
     make_parser,
     parse,
     uses_workers,
@@ -219,6 +221,8 @@ def main(argv: list[str] | None = None) -> int:
             return evaluate(args, cfg, checkpoint, episodes, out_dir)
     except FolderInUse as err:
         parser.error(str(err))
+    except WorkerError as err:
+        fail(parser, err)
 
 
 def traversal_graphs(env, env_name: str, split: str, episodes: list) -> tuple[dict, dict]:

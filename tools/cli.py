@@ -38,6 +38,12 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
+def fail(parser: argparse.ArgumentParser, error: BaseException | str, code: int = 1):
+    """End the command on something that went wrong after its input was checked (a Ray worker that would not
+    start, a cluster that cannot be joined): one line on stderr, exit code 1, no traceback."""
+    parser.exit(code, f"{parser.prog}: error: {error}\n")
+
+
 def make_parser(doc: str | None, **kwargs) -> ArgumentParser:
     """A command's parser, with --root. `doc`: the module docstring (its first line describes the command)."""
     parser = ArgumentParser(description=(doc or "").strip().splitlines()[0] if doc else None, **kwargs)

@@ -23,6 +23,7 @@ from pathlib import Path
 from envs.registry import ENVS, launch
 from episodes import files as dataset
 from rollouts.record import record, record_on_workers
+from rollouts.workers import WorkerError
 from storage import FolderInUse, FolderLock, atomic_write_text, clean_debris, data_dir, runs_dir
 from tools.cli import (
     add_env_args,
@@ -137,7 +138,7 @@ def collect(args, cfg, expert_kind: str, checkpoint: Path, noise: float, out_dir
         print(f"\ninterrupted: {len(dataset.episode_files(out_dir))} episodes are safe in {out_dir}; "
               "run again to resume")  # fmt: skip
         return 130
-    except dataset.DatasetError as err:
+    except (dataset.DatasetError, WorkerError) as err:
         print(f"collect.py: error: {err}", file=sys.stderr)
         return 1
     written = sum(kept.values())

@@ -34,6 +34,7 @@ from compute import distributed
 from envs.registry import ENVS, EnvConfigError, eval_layout, launch
 from episodes import files as dataset
 from episodes.sets import EpisodeSetError, load_episode_set, validation_split
+from rollouts.workers import WorkerError
 from storage import FolderInUse, FolderLock, data_dir, repo_root, runs_dir, workspace_root
 from tools.cli import (
     ArgumentParser,
@@ -47,6 +48,7 @@ from tools.cli import (
     check_counts,
     check_env,
     env_cfg_from_args,
+    fail,
     parse,
     uses_workers,
 )
@@ -356,6 +358,8 @@ def main(argv: list[str] | None = None) -> int:
         return TRAIN[args.command](sub, args)
     except (FolderInUse, CheckpointError, dataset.DatasetError) as err:
         sub.error(str(err))
+    except WorkerError as err:
+        fail(sub, err)
 
 
 if __name__ == "__main__":
