@@ -141,12 +141,58 @@ def test_episode_sets_that_are_damaged_are_refused_before_the_simulation(tmp_pat
         (good[: len(good) // 2], "is not valid JSON"),  # truncated
         (good.replace('"target"', '"tagret"'), "has a malformed episode"),
         ('{"env": "arena", "episodes": []}', "holds no episodes"),
+        (
+            good.replace('"start_xy": [', '"start_xy": [5.0, ', 1),
+            "episode 0 does not fit its layout: its start",
+        ),
+        (good.replace('"target": 0', '"target": 7', 1), "episode 0 does not fit its layout: its target 7"),
     ]:
         target.write_text(text)
         with pytest.raises(SystemExit) as exit_info:
             run.main(["--policy", "random", "--env", "arena"])
         err = capsys.readouterr().err.strip().splitlines()
         assert exit_info.value.code == 2 and len(err) == 1 and message in err[0], err
+
+
+def test_episodes_outside_their_layout_are_refused_naming_the_file_and_episode(tmp_path, monkeypatch, capsys):
+    """A pose outside the layout's bounds, or inside a wall, is refused when the set is read."""
+    import episodes.sets
+
+    monkeypatch.setattr(episodes.sets, "EPISODES_DIR", tmp_path)
+    for env, split, old, new, message in [
+        (
+            "arena",
+            "paper_test",
+            '"start_xy": [',
+            '"start_xy": [1.7, -1.0], "x": [',
+            "its start [1.7, -1.0] is outside",
+        ),
+        (
+            "rooms",
+            "test",
+            '"goal_xy": [',
+            '"goal_xy": [-3.9, -3.9], "x": [',
+            "is in a wall or landmark of layout",
+        ),
+        (
+            "rooms",
+            "test",
+            '"goal_xy": [',
+            '"goal_xy": [0.0, 9.0], "x": [',
+            "its goal [0.0, 9.0] is outside the 8 m",
+        ),
+    ]:
+        good = (ROOT / "assets" / "episodes" / env / f"{split}.json").read_text()
+        target = tmp_path / env / f"{split}.json"
+        target.parent.mkdir(exist_ok=True)
+        lines = good.splitlines()
+        lines[2] = lines[2].replace(old, new, 1)  # the second episode (the first line is the header)
+        target.write_text("\n".join(lines))
+        with pytest.raises(SystemExit) as exit_info:
+            run.main(["--policy", "random", "--env", env])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert exit_info.value.code == 2 and len(err) == 1, err
+        assert f"{target}: episode 1 does not fit its layout: " in err[0] and message in err[0], err
 
 
 def test_a_script_prints_no_traceback_from_any_folder(tmp_path):
