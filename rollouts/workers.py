@@ -101,6 +101,21 @@ def start_ray(address: str | None = None, workers: int = 1) -> dict:
     return ray.cluster_resources()
 
 
+def unreachable(address: str, timeout: float = 20) -> str | None:
+    """Why the Ray cluster at `address` (host:port, ray://host:port; auto and local are left to Ray) cannot
+    be reached within `timeout` seconds, or None."""
+    import socket
+
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        return None if address in ("auto", "local") else f"{address!r} is not HOST:PORT, auto or local"
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as err:
+        return err.strerror or str(err) or type(err).__name__
+    return None
+
+
 def first_line(err: BaseException) -> str:
     """An exception's message on one line (Ray's carry the remote traceback below it)."""
     lines = [line.strip() for line in str(err).splitlines() if line.strip()]

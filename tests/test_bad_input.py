@@ -116,6 +116,52 @@ CASES = [
     (export_gnm, ["{missing}", "--out", "{empty}"], "no episodes in"),
     (compare, ["{missing}"], "no such results directory"),
     (drive, ["--steps", "0"], "--steps must be >= 1"),
+    # numeric ranges (tools/cli.py RANGES), each with its reason
+    (drive, ["--threads", "0"], "--threads must be >= 1"),
+    (collect, ["--workers", "0"], "--workers must be >= 1"),
+    (run, ["--policy", "random", "--num-envs", "5000"], "--num-envs must be <= 4096"),
+    (run, ["--policy", "random", "--seed", "-1"], "--seed must be >= 0"),
+    (
+        run,
+        ["--policy", "random", "--viz-port", "80"],
+        "--viz-port must be >= 1024 (ports below 1024 need root",
+    ),
+    (run, ["--policy", "random", "--viz-port", "70000"], "--viz-port must be <= 65535"),
+    (run, ["--replay", "{empty}", "--episode", "-2"], "--episode must be >= 0"),
+    (collect, ["--env", "rooms", "--camera-size", "4"], "--camera-size must be >= 8"),
+    (collect, ["--env", "rooms", "--camera-size", "4096"], "--camera-size must be <= 1024"),
+    (train, ["siglip_bc", "--epochs", "0"], "--epochs must be >= 1"),
+    (train, ["siglip_bc", "--dagger", "-1"], "--dagger must be >= 0"),
+    (train, ["pignav", "--env", "halls", "--batch-size", "0"], "--batch-size must be >= 1"),
+    (train, ["pignav", "--env", "halls", "--context", "500"], "--context must be <= 64"),
+    (train, ["idm", "--demos", "{empty}", "--gap", "0"], "--gap must be >= 1"),
+    (label, ["{rooms}", "--out", "{empty}", "--frame-size", "4"], "--frame-size must be >= 8"),
+    (export_gnm, ["{rooms}", "--out", "{empty}", "--quality", "101"], "--quality must be <= 100"),
+    # a Ray cluster that does not answer: a bounded wait, one line
+    (
+        run,
+        ["--policy", "random", "--ray-address", "127.0.0.1:1"],
+        "cannot reach the Ray cluster at 127.0.0.1:1",
+    ),
+    (
+        collect,
+        ["--workers", "2", "--ray-address", "no-such-host.invalid:6379"],
+        "cannot reach the Ray cluster",
+    ),
+    (
+        run,
+        ["--policy", "random", "--ray-address", "head-node"],
+        "'head-node' is not HOST:PORT, auto or local",
+    ),
+    # output folders that cannot be written, refused before any work
+    (run, ["--policy", "random", "--out", "{pt}/results"], "policy.pt is a file, not a folder"),
+    (
+        collect,
+        ["--env", "rooms", "--out", "/proc/goalnav/demos"],
+        "--out /proc/goalnav/demos: /proc cannot be written",
+    ),
+    (train, ["idm", "--demos", "{rooms}", "--out", "/sys/goalnav"], "/sys cannot be written"),
+    (drive, ["--root", "/proc"], "--root /proc: /proc cannot be written"),
 ]
 
 
