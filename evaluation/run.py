@@ -35,10 +35,12 @@ from tools.cli import (
     fail,
     make_parser,
     parse,
+    refuse_flags,
     uses_workers,
 )
 from tools.registry import (
     NEEDS_CAMERAS,
+    NEEDS_CHECKPOINT,
     POLICY_KINDS,
     MissingCheckpointError,
     check_policy,
@@ -179,9 +181,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parse(parser, argv)
     if args.replay is not None:
+        refuse_flags(parser, args, ["policy", "checkpoint", "layout", "num_envs", "split", "episodes", "workers",
+                                    "ray_address", "video", "train_missing", "encoder_weights", "graph"],
+                     "does not apply to --replay: it replays what the results folder recorded")  # fmt: skip
         return replay_main(parser, args)
     if args.policy is None:
         parser.error("--policy is required (or --replay RESULTS_DIR)")
+    refuse_flags(parser, args, ["episode"], "is for --replay")
+    refuse_flags(parser, args, ["video_format"], "is for --video")
+    if args.policy != "siglip_bc":
+        refuse_flags(
+            parser, args, ["encoder_weights"], f"is SigLIP-BC's (--policy siglip_bc), not {args.policy}'s"
+        )
+    if not NEEDS_CHECKPOINT[args.policy]:
+        refuse_flags(parser, args, ["checkpoint", "train_missing"],
+                     f"does not apply to --policy {args.policy}: it has no checkpoint")  # fmt: skip
+    if not args.train_missing:
+        refuse_flags(parser, args, ["profile"], "is the training scale of --train-missing")
     check_env(parser, args.env)
     check_counts(parser, args, "episodes", "num_envs")
     try:

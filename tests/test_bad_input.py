@@ -162,6 +162,33 @@ CASES = [
     ),
     (train, ["idm", "--demos", "{rooms}", "--out", "/sys/goalnav"], "/sys cannot be written"),
     (drive, ["--root", "/proc"], "--root /proc: /proc cannot be written"),
+    # flags that do not apply to the policy, kind or mode chosen
+    (run, ["--policy", "random", "--encoder-weights", "{empty}"], "--encoder-weights is SigLIP-BC's"),
+    (
+        run,
+        ["--policy", "planner", "--env", "rooms", "--checkpoint", "{pt}"],
+        "--checkpoint does not apply to --policy planner",
+    ),
+    (run, ["--policy", "random", "--train-missing"], "--train-missing does not apply to --policy random"),
+    (run, ["--policy", "expert", "--profile", "paper"], "--profile is the training scale of --train-missing"),
+    (run, ["--policy", "random", "--episode", "3"], "--episode is for --replay"),
+    (run, ["--policy", "random", "--video-format", "mp4"], "--video-format is for --video"),
+    (run, ["--replay", "{empty}", "--policy", "random"], "--policy does not apply to --replay"),
+    (
+        collect,
+        ["--env", "rooms", "--checkpoint", "{expert}"],
+        "--checkpoint is the PPO expert's; the planner has none",
+    ),
+    (train, ["siglip_bc", "--dagger-episodes", "5"], "--dagger-episodes needs --dagger N"),
+    (train, ["siglip_bc", "--stacked"], "unrecognized arguments: --stacked"),
+    (train, ["pignav", "--encoder-weights", "{empty}"], "unrecognized arguments: --encoder-weights"),
+    (train, ["expert", "--fraction", "0.5"], "unrecognized arguments: --fraction 0.5"),
+    (train, ["pignav", "--env", "halls", "--pseudo-ratio", "0.3"], "--pseudo-ratio needs --pseudo DIR"),
+    (
+        train,
+        ["pignav", "--env", "halls", "--mae-weights", "{pt}"],
+        "--mae-weights is for --init mae-imagenet",
+    ),
 ]
 
 

@@ -76,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--action-noise must be in [0, 1], got {noise}")
     if expert_kind == "planner" and spec.demo_expert != "planner":
         parser.error(f"the planner expert is for the image-goal scenes, not {args.env}")
+    if expert_kind == "planner" and args.checkpoint is not None:
+        parser.error("--checkpoint is the PPO expert's; the planner has none")
     out_dir = args.out or data_dir(args.env)
     checkpoint = args.checkpoint or runs_dir(args.env, "expert")
     try:
