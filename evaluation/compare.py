@@ -9,12 +9,11 @@ Rows come from each directory's summary.json; the published numbers are listed f
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 from evaluation.report import groups_table, markdown_table
-from storage import atomic_write_text
+from storage import DamagedFile, atomic_write_text, read_json
 from tools.cli import make_parser, parse
 
 # Reported by the frozen-embedding study (arXiv 2506.14507) and its public code, for reference only.
@@ -36,7 +35,7 @@ def find_results(paths: list[Path]) -> list[tuple[Path, dict]]:
             found.append(path / "summary.json")
         else:
             found.extend(sorted(path.glob("*/summary.json")))
-    results = [(p.parent, json.loads(p.read_text())) for p in found]
+    results = [(p.parent, read_json(p)) for p in found]
     rank = {name: i for i, name in enumerate(ORDER)}
     policy = lambda s: s.get("policy", "")  # noqa: E731
     return sorted(results, key=lambda r: (rank.get(policy(r[1]), len(ORDER)), policy(r[1])))
@@ -99,7 +98,10 @@ def main(argv: list[str] | None = None) -> int:
     missing = [str(p) for p in args.paths if not p.exists()]
     if missing:
         parser.error(f"no such results directory: {', '.join(missing)}")
-    table = comparison_table(collect_summaries(args.paths))
+    try:
+        table = comparison_table(collect_summaries(args.paths))
+    except DamagedFile as err:
+        parser.error(str(err))
     print(table)
     if args.out is not None:
         atomic_write_text(args.out, table)

@@ -24,7 +24,16 @@ from episodes.sets import GRADED, SPLITS, EpisodeSetError, episode_tags, load_ep
 from evaluation.report import read_episodes_csv, write_report, write_video
 from rollouts.metrics import steps_ratio, summarize, summarize_groups
 from rollouts.workers import WorkerError
-from storage import FolderInUse, FolderLock, clean_debris, data_dir, repo_root, results_dir
+from storage import (
+    DamagedFile,
+    FolderInUse,
+    FolderLock,
+    clean_debris,
+    data_dir,
+    read_json,
+    repo_root,
+    results_dir,
+)
 from tools.cli import (
     PROFILES,
     add_env_args,
@@ -60,10 +69,17 @@ def expert_comparison(out_dir: Path, summary: dict, records: list) -> dict:
     expert_dir = out_dir.parent / "expert"
     if summary["policy"] == "expert" or not (expert_dir / "summary.json").exists():
         return {}
-    expert_summary = json.loads((expert_dir / "summary.json").read_text())
-    if (expert_summary.get("layout"), expert_summary.get("split")) != (summary["layout"], summary["split"]):
+    try:
+        expert_summary = read_json(expert_dir / "summary.json")
+        if (expert_summary.get("layout"), expert_summary.get("split")) != (
+            summary["layout"],
+            summary["split"],
+        ):
+            return {}
+        ratio, pairs = steps_ratio(records, read_episodes_csv(expert_dir / "episodes.csv"))
+    except (DamagedFile, OSError, ValueError, KeyError) as err:
+        print(f"no steps ratio against the expert: its results in {expert_dir} are damaged ({err})")
         return {}
-    ratio, pairs = steps_ratio(records, read_episodes_csv(expert_dir / "episodes.csv"))
     return {"steps_ratio_vs_expert": ratio, "steps_ratio_pairs": pairs}
 
 
@@ -79,21 +95,26 @@ def env_cfg_with_viz(parser, args, cameras: bool):
 
 def recorded_episode(results: Path, episode_id: int) -> tuple[dict, object, np.ndarray]:
     """(summary, the episode from its fixed set, the recorded (T, 3) poses) of a results folder."""
+    for name in ("summary.json", "trajectories.npz"):
+        if not (results / name).exists():
+            raise ReplayError(
+                f"{results} holds no evaluation results to replay ({results / name} is missing)"
+            )
     try:
-        summary = json.loads((results / "summary.json").read_text())
+        summary = read_json(results / "summary.json")
+        env, layout, split = summary["env"], summary["layout"], summary["split"]
+    except (DamagedFile, KeyError) as err:
+        raise ReplayError(f"{results / 'summary.json'} is damaged ({err}); evaluate again") from None
+    try:
         poses = np.load(results / "trajectories.npz")
-    except FileNotFoundError as err:
-        raise ReplayError(
-            f"{results} holds no evaluation results to replay ({err.filename} is missing)"
-        ) from None
     except (ValueError, OSError) as err:
-        raise ReplayError(f"{results} holds damaged results ({err}); evaluate again") from None
+        raise ReplayError(f"{results / 'trajectories.npz'} is damaged ({err}); evaluate again") from None
     key = f"episode_{episode_id}"
     if key not in poses:
         recorded = sorted(int(k.split("_")[1]) for k in poses.files)
         raise ReplayError(f"episode {episode_id} was not recorded in {results}; recorded: "
                           f"{recorded[0]}..{recorded[-1]} ({len(recorded)} episodes)")  # fmt: skip
-    episodes = load_episode_set(summary["env"], summary["layout"], summary["split"])
+    episodes = load_episode_set(env, layout, split)
     return summary, episodes[episode_id], poses[key]
 
 

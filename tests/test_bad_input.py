@@ -44,8 +44,16 @@ def bad(tmp_path_factory) -> dict[str, Path]:
     empty.mkdir()
     locked = root / "locked"
     locked.mkdir()
+    results = root / "damaged_results"  # a results folder whose summary was cut short
+    results.mkdir()
+    (results / "summary.json").write_text('{"policy": "random", "env": "ar')
+    (results / "trajectories.npz").write_bytes(b"PK not a zip")
+    only_damaged = root / "only_damaged"
+    only_damaged.mkdir()
+    (only_damaged / "episode_000000.hdf5").write_bytes(b"\x89HDF\r\n truncated")
     return {"corrupt": corrupt, "rooms": rooms, "expert": expert, "pt": not_a_checkpoint, "empty": empty,
-            "locked": locked, "missing": root / "missing"}  # fmt: skip
+            "locked": locked, "missing": root / "missing", "results": results,
+            "only_damaged": only_damaged}  # fmt: skip
 
 
 CASES = [
@@ -162,6 +170,14 @@ CASES = [
     ),
     (train, ["idm", "--demos", "{rooms}", "--out", "/sys/goalnav"], "/sys cannot be written"),
     (drive, ["--root", "/proc"], "--root /proc: /proc cannot be written"),
+    # every file error names the file
+    (compare, ["{results}"], "damaged_results/summary.json is not valid JSON"),
+    (run, ["--replay", "{results}"], "damaged_results/summary.json is damaged"),
+    (
+        export_gnm,
+        ["{only_damaged}", "--out", "{empty}"],
+        "episode_000000.hdf5 is not a readable goalnav episode",
+    ),
     # flags that do not apply to the policy, kind or mode chosen
     (run, ["--policy", "random", "--encoder-weights", "{empty}"], "--encoder-weights is SigLIP-BC's"),
     (

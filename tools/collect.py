@@ -24,7 +24,16 @@ from envs.registry import ENVS, launch
 from episodes import files as dataset
 from rollouts.record import record, record_on_workers
 from rollouts.workers import WorkerError
-from storage import FolderInUse, FolderLock, atomic_write_text, clean_debris, data_dir, runs_dir
+from storage import (
+    DamagedFile,
+    FolderInUse,
+    FolderLock,
+    atomic_write_text,
+    clean_debris,
+    data_dir,
+    read_json,
+    runs_dir,
+)
 from tools.cli import (
     add_env_args,
     add_worker_args,
@@ -154,7 +163,12 @@ def collect(args, cfg, expert_kind: str, checkpoint: Path, noise: float, out_dir
 def record_time(out_dir: Path, episodes: int, seconds: float) -> None:
     """Add this run's wall time to the dataset's collection.json (the benchmark reads it)."""
     path = out_dir / TIME_FILE
-    total = json.loads(path.read_text()) if path.exists() else {"episodes": 0, "seconds": 0.0}
+    total = {"episodes": 0, "seconds": 0.0}
+    if path.exists():
+        try:
+            total = {k: read_json(path)[k] for k in total}
+        except (DamagedFile, KeyError) as err:
+            print(f"{path} is damaged ({err}); its wall-time record starts again")
     total = {"episodes": total["episodes"] + episodes, "seconds": round(total["seconds"] + seconds, 1)}
     atomic_write_text(path, json.dumps(total) + "\n")
 
