@@ -31,6 +31,8 @@ MAX_REPLACEMENTS = 3  # workers that may die in one run before it gives up
 # seconds a worker process may take to start (not its simulation): Ray's own registration timeout is 60 s,
 # after which it retries for good; a loaded 2-core machine starts one in under 20 s
 START_TIMEOUT = float(os.environ.get("GOALNAV_WORKER_START_TIMEOUT", 120))
+# seconds to join a cluster by --ray-address: a head lets a driver join in about 10 s on a loaded 2-core machine
+JOIN_TIMEOUT = float(os.environ.get("GOALNAV_RAY_JOIN_TIMEOUT", 30))
 
 
 class WorkerError(RuntimeError):
@@ -76,6 +78,32 @@ def driver_python_for_workers() -> None:
     ray_constants.RAY_ENABLE_UV_RUN_RUNTIME_ENV = False  # ray may have been imported already
 
 
+def join_cluster(address: str, timeout: float = JOIN_TIMEOUT) -> None:
+    """ray.init(address) within `timeout` seconds, else a WorkerError: an address that takes connections but
+    is no Ray head (or a head that does not answer) keeps ray.init waiting for minutes. It waits in a daemon
+    thread, which the command may leave behind when it ends."""
+    import threading
+
+    import ray
+
+    outcome: list[BaseException | None] = []
+
+    def init() -> None:
+        try:
+            ray.init(address=address, log_to_driver=False)
+            outcome.append(None)
+        except BaseException as err:  # noqa: BLE001 -- handed to the waiting thread
+            outcome.append(err)
+
+    thread = threading.Thread(target=init, name="ray-join", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if not outcome:
+        raise WorkerError(f"the Ray cluster at {address} did not let this process join within {timeout:g} s")
+    if outcome[0] is not None:
+        raise WorkerError(f"cannot join the Ray cluster at {address}: {first_line(outcome[0])}") from None
+
+
 def start_ray(address: str | None = None, workers: int = 1) -> dict:
     """Join the cluster at `address` ($RAY_ADDRESS when None), else start a local Ray with at least one
     CPU slot per worker; returns the cluster's resources. A cluster that cannot be joined is a WorkerError."""
@@ -85,10 +113,7 @@ def start_ray(address: str | None = None, workers: int = 1) -> dict:
     if not ray.is_initialized():
         address = address or os.environ.get("RAY_ADDRESS") or None
         if address:
-            try:
-                ray.init(address=address, log_to_driver=False)
-            except (ConnectionError, RuntimeError, ValueError) as err:
-                raise WorkerError(f"cannot join the Ray cluster at {address}: {first_line(err)}") from None
+            join_cluster(address)
         else:
             from compute import cores
 

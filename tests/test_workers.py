@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -173,3 +174,18 @@ def test_workers_that_cannot_start_end_the_command_in_bounded_time(tmp_path):
     # Ray's start (about 15 s here) + 5 s + its shutdown; without the bound: forever
     assert elapsed < 120, elapsed
     assert not left, f"Ray processes left behind: {left}"
+
+
+def test_an_address_that_is_no_ray_head_ends_the_command_in_bounded_time(tmp_path):
+    """A --ray-address that takes connections but never answers as Ray would keep ray.init waiting for
+    minutes: the command ends after the join timeout with one line, exit 1."""
+    with socket.create_server(("0.0.0.0", 0)) as silent:  # accepts (the kernel does), never answers
+        port = silent.getsockname()[1]
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "GOALNAV_RAY_JOIN_TIMEOUT": "5"}
+        proc = subprocess.run([sys.executable, "evaluation/run.py", "--policy", "random", "--env", "arena",
+                               "--episodes", "2", "--num-envs", "1", "--ray-address", f"127.0.0.1:{port}",
+                               "--out", str(tmp_path / "out")],
+                              capture_output=True, text=True, timeout=120, cwd=ROOT, env=env)  # fmt: skip
+    errors = [line for line in proc.stderr.splitlines() if "error" in line.lower()]
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    assert len(errors) == 1 and "did not let this process join within 5 s" in errors[0], proc.stderr[-3000:]
