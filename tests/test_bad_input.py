@@ -173,6 +173,7 @@ CASES = [
     ),
     (train, ["idm", "--demos", "{rooms}", "--out", "/sys/goalnav"], "/sys cannot be written"),
     (drive, ["--root", "/proc"], "--root /proc: /proc cannot be written"),
+    (drive, ["--video", "{pt}/drive.gif"], "policy.pt is a file, not a folder"),
     # every file error names the file
     (compare, ["{results}"], "damaged_results/summary.json is not valid JSON"),
     (run, ["--replay", "{results}"], "damaged_results/summary.json is damaged"),

@@ -168,7 +168,7 @@ def parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.N
     if root is not None and not Path(root).expanduser().is_dir():
         parser.error(f"--root {root} is not a folder")
     check_ranges(parser, args)
-    check_writable(parser, args, "root", "out")
+    check_writable(parser, args, "root", "out", "video", "html")
     check_ray_address(parser, args)
     set_root(root)
     if hasattr(args, "workers"):  # each worker's share of the cores, decided before this process sets its own
