@@ -189,3 +189,24 @@ def test_an_address_that_is_no_ray_head_ends_the_command_in_bounded_time(tmp_pat
     errors = [line for line in proc.stderr.splitlines() if "error" in line.lower()]
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr[-3000:]
     assert len(errors) == 1 and "did not let this process join within 5 s" in errors[0], proc.stderr[-3000:]
+
+
+def test_workers_run_the_drivers_python_under_uv_run(monkeypatch):
+    """A driver under `uv run` made Ray start every worker as `uv run --python 3.12.1 python`, which hung for
+    good where uv cannot download that Python; with Ray's uv-run detection off, workers get no such command."""
+    import ray._private.worker as ray_worker
+    from ray._private import ray_constants
+    from ray._private.runtime_env import uv_runtime_env_hook
+
+    from rollouts.workers import driver_python_for_workers
+
+    monkeypatch.chdir(ROOT)  # uv run's project (pyproject.toml), as Ray's hook expects
+    monkeypatch.setenv("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "1")  # restored afterwards, like the constant
+    monkeypatch.setattr(ray_constants, "RAY_ENABLE_UV_RUN_RUNTIME_ENV", True)
+    uv_run = ["/usr/bin/uv", "run", "python", "evaluation/run.py", "--workers", "2"]
+    monkeypatch.setattr(uv_runtime_env_hook, "_get_uv_run_cmdline", lambda: uv_run)
+    before = ray_worker._maybe_modify_runtime_env({"env_vars": {"A": "1"}}, False)
+    assert before["py_executable"].startswith("/usr/bin/uv run --python ")  # what hung
+    driver_python_for_workers()
+    assert ray_worker._maybe_modify_runtime_env({"env_vars": {"A": "1"}}, False) == {"env_vars": {"A": "1"}}
+    assert os.environ["RAY_ENABLE_UV_RUN_RUNTIME_ENV"] == "0"  # the processes Ray starts inherit it
