@@ -88,8 +88,11 @@ def write_episode(path: Path, env: str, data: dict, attrs: dict, seed: int, succ
 
 
 def read_env(path: Path) -> str:
-    with h5py.File(path, "r") as f:
-        return json.loads(f["data"].attrs["env_args"])["env_name"]
+    try:
+        with h5py.File(path, "r") as f:
+            return json.loads(f["data"].attrs["env_args"])["env_name"]
+    except (OSError, KeyError, ValueError) as err:
+        raise DatasetError(f"{path} is not a readable goalnav episode ({err})") from None
 
 
 def read_episode(path: Path) -> tuple[dict, dict]:

@@ -20,6 +20,7 @@ from envs.arena import layout
 from envs.arena.layout import ARENA_SIZE
 from envs.registry import SCENES, env_spec
 from envs.scenes import STYLES, SceneEpisode, generate, goal_visible, sample_episode, seeds
+from envs.scenes.layout import CELL, GRID_SHAPE, xy_to_cell
 from storage import atomic_write_text, repo_root
 
 EPISODES_DIR = repo_root() / "assets" / "episodes"
@@ -114,6 +115,40 @@ def write_episode_set(env: str, layout_name: str, split: str, out_dir: Path | No
     return write_episode_json(path, header, env, make_episode_set(env, layout_name, split))
 
 
+def outside(xy, half: tuple[float, float]) -> bool:
+    """Whether a point is not a finite (x, y) strictly inside the rectangle |x| < half[0], |y| < half[1]."""
+    xy = np.asarray(xy, float)
+    return xy.shape != (2,) or not np.isfinite(xy).all() or bool((np.abs(xy) >= half).any())
+
+
+def episode_problem(env: str, episode, layouts: dict) -> str | None:
+    """What puts an episode outside its layout (a pose out of bounds, in a wall or a landmark), or None.
+    `layouts`: the scene layouts generated so far, by seed (several episodes share one)."""
+    if env in SCENES:
+        seed, ep = episode
+        half = (GRID_SHAPE[1] * CELL / 2, GRID_SHAPE[0] * CELL / 2)
+        layout_ = layouts.get(seed) or layouts.setdefault(seed, generate(env, seed))
+        for name, xy in (("start", ep.start_xy), ("goal", ep.goal_xy)):
+            if outside(xy, half):
+                return f"its {name} {np.asarray(xy).tolist()} is outside the {2 * half[0]:g} m layout"
+            i, j = xy_to_cell(xy)
+            if layout_.occupancy[i, j]:
+                return f"its {name} {np.asarray(xy).tolist()} is in a wall or landmark of layout {seed}"
+        return None
+    half = (ARENA_SIZE / 2, ARENA_SIZE / 2)
+    if np.shape(episode.sphere_xy) != (len(layout.COLORS), 2):
+        return f"it places {len(episode.sphere_xy)} spheres, not {len(layout.COLORS)}"
+    if not 0 <= episode.target < len(layout.COLORS):
+        return f"its target {episode.target} is not a sphere (0..{len(layout.COLORS) - 1})"
+    for name, xy in (
+        ("start", episode.start_xy),
+        *((f"sphere {k}", p) for k, p in enumerate(episode.sphere_xy)),
+    ):
+        if outside(xy, half):
+            return f"its {name} {np.asarray(xy).tolist()} is outside the {ARENA_SIZE:g} m arena"
+    return None
+
+
 def read_episode_json(path: Path, env: str) -> tuple[dict, list]:
     """(header, episodes) of an episode-set file, checked: a damaged file is an EpisodeSetError."""
     rewrite = f"rewrite it with: python tools/episode_sets.py --env {env}"
@@ -132,6 +167,11 @@ def read_episode_json(path: Path, env: str) -> tuple[dict, list]:
         raise EpisodeSetError(f"{path} holds no episodes; {rewrite}")
     if data.get("env") not in (None, env):
         raise EpisodeSetError(f"{path} holds episodes for env {data['env']!r}, not {env!r}; {rewrite}")
+    layouts: dict = {}
+    for k, episode in enumerate(episodes):
+        problem = episode_problem(env, episode, layouts)
+        if problem:
+            raise EpisodeSetError(f"{path}: episode {k} does not fit its layout: {problem}; {rewrite}")
     return data, episodes
 
 

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from evaluation.comparison import collect_summaries, comparison_table
-from storage import atomic_write_text
+from storage import DamagedFile, atomic_write_text
 from tools.cli import make_parser, parse
 
 
@@ -27,7 +27,10 @@ def main(argv: list[str] | None = None) -> int:
     missing = [str(p) for p in args.paths if not p.exists()]
     if missing:
         parser.error(f"no such results directory: {', '.join(missing)}")
-    table = comparison_table(collect_summaries(args.paths))
+    try:
+        table = comparison_table(collect_summaries(args.paths))
+    except DamagedFile as err:
+        parser.error(str(err))
     print(table)
     if args.out is not None:
         atomic_write_text(args.out, table)

@@ -4,10 +4,10 @@ puts it in the docs, html_report.py draws it)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from evaluation.report import groups_table, markdown_table
+from storage import read_json
 
 # Reported by the frozen-embedding study (arXiv 2506.14507) and its public code, for reference only.
 PUBLISHED = {
@@ -28,7 +28,7 @@ def find_results(paths: list[Path]) -> list[tuple[Path, dict]]:
             found.append(path / "summary.json")
         else:
             found.extend(sorted(path.glob("*/summary.json")))
-    results = [(p.parent, json.loads(p.read_text())) for p in found]
+    results = [(p.parent, read_json(p)) for p in found]
     rank = {name: i for i, name in enumerate(ORDER)}
     policy = lambda s: s.get("policy", "")  # noqa: E731
     return sorted(results, key=lambda r: (rank.get(policy(r[1]), len(ORDER)), policy(r[1])))

@@ -16,7 +16,7 @@ import json
 import sys
 from pathlib import Path
 
-from storage import repo_root
+from storage import DamagedFile, read_json, repo_root
 from tools.cli import make_parser, parse
 
 REFERENCES = Path("evaluation/references")
@@ -58,7 +58,11 @@ def run_checks(results: Path, reference: dict, source: str = "the reference") ->
         if not path.exists():
             lines.append((False, f"FAIL {policy} {metric}: no results at {path} (band {band}, {source})"))
             continue
-        summary = json.loads(path.read_text())
+        try:
+            summary = read_json(path)
+        except DamagedFile as err:
+            lines.append((False, f"FAIL {policy} {metric}: {err} (band {band}, {source})"))
+            continue
         scope = {k: reference[k] for k in ("env", "layout", "split") if k in reference}
         other = {k: summary.get(k) for k in scope if summary.get(k) != scope[k]}
         if other:

@@ -23,7 +23,17 @@ from envs.viz import VIZ_CHOICES, VizUnavailable, apply_viz
 from episodes.sets import GRADED, SPLITS, EpisodeSetError, episode_tags, load_episode_set
 from evaluation.report import read_episodes_csv, write_report, write_video
 from rollouts.metrics import steps_ratio, summarize, summarize_groups
-from storage import FolderInUse, FolderLock, clean_debris, data_dir, repo_root, results_dir
+from rollouts.workers import WorkerError
+from storage import (
+    DamagedFile,
+    FolderInUse,
+    FolderLock,
+    clean_debris,
+    data_dir,
+    read_json,
+    repo_root,
+    results_dir,
+)
 from tools.cli import (
     PROFILES,
     add_env_args,
@@ -31,12 +41,15 @@ from tools.cli import (
     check_counts,
     check_env,
     env_cfg_from_args,
+    fail,
     make_parser,
     parse,
+    refuse_flags,
     uses_workers,
 )
 from tools.registry import (
     NEEDS_CAMERAS,
+    NEEDS_CHECKPOINT,
     POLICY_KINDS,
     MissingCheckpointError,
     check_policy,
@@ -56,10 +69,17 @@ def expert_comparison(out_dir: Path, summary: dict, records: list) -> dict:
     expert_dir = out_dir.parent / "expert"
     if summary["policy"] == "expert" or not (expert_dir / "summary.json").exists():
         return {}
-    expert_summary = json.loads((expert_dir / "summary.json").read_text())
-    if (expert_summary.get("layout"), expert_summary.get("split")) != (summary["layout"], summary["split"]):
+    try:
+        expert_summary = read_json(expert_dir / "summary.json")
+        if (expert_summary.get("layout"), expert_summary.get("split")) != (
+            summary["layout"],
+            summary["split"],
+        ):
+            return {}
+        ratio, pairs = steps_ratio(records, read_episodes_csv(expert_dir / "episodes.csv"))
+    except (DamagedFile, OSError, ValueError, KeyError) as err:
+        print(f"no steps ratio against the expert: its results in {expert_dir} are damaged ({err})")
         return {}
-    ratio, pairs = steps_ratio(records, read_episodes_csv(expert_dir / "episodes.csv"))
     return {"steps_ratio_vs_expert": ratio, "steps_ratio_pairs": pairs}
 
 
@@ -75,21 +95,26 @@ def env_cfg_with_viz(parser, args, cameras: bool):
 
 def recorded_episode(results: Path, episode_id: int) -> tuple[dict, object, np.ndarray]:
     """(summary, the episode from its fixed set, the recorded (T, 3) poses) of a results folder."""
+    for name in ("summary.json", "trajectories.npz"):
+        if not (results / name).exists():
+            raise ReplayError(
+                f"{results} holds no evaluation results to replay ({results / name} is missing)"
+            )
     try:
-        summary = json.loads((results / "summary.json").read_text())
+        summary = read_json(results / "summary.json")
+        env, layout, split = summary["env"], summary["layout"], summary["split"]
+    except (DamagedFile, KeyError) as err:
+        raise ReplayError(f"{results / 'summary.json'} is damaged ({err}); evaluate again") from None
+    try:
         poses = np.load(results / "trajectories.npz")
-    except FileNotFoundError as err:
-        raise ReplayError(
-            f"{results} holds no evaluation results to replay ({err.filename} is missing)"
-        ) from None
     except (ValueError, OSError) as err:
-        raise ReplayError(f"{results} holds damaged results ({err}); evaluate again") from None
+        raise ReplayError(f"{results / 'trajectories.npz'} is damaged ({err}); evaluate again") from None
     key = f"episode_{episode_id}"
     if key not in poses:
         recorded = sorted(int(k.split("_")[1]) for k in poses.files)
         raise ReplayError(f"episode {episode_id} was not recorded in {results}; recorded: "
                           f"{recorded[0]}..{recorded[-1]} ({len(recorded)} episodes)")  # fmt: skip
-    episodes = load_episode_set(summary["env"], summary["layout"], summary["split"])
+    episodes = load_episode_set(env, layout, split)
     return summary, episodes[episode_id], poses[key]
 
 
@@ -177,9 +202,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parse(parser, argv)
     if args.replay is not None:
+        refuse_flags(parser, args, ["policy", "checkpoint", "layout", "num_envs", "split", "episodes", "workers",
+                                    "ray_address", "video", "train_missing", "encoder_weights", "graph"],
+                     "does not apply to --replay: it replays what the results folder recorded")  # fmt: skip
         return replay_main(parser, args)
     if args.policy is None:
         parser.error("--policy is required (or --replay RESULTS_DIR)")
+    refuse_flags(parser, args, ["episode"], "is for --replay")
+    refuse_flags(parser, args, ["video_format"], "is for --video")
+    if args.policy != "siglip_bc":
+        refuse_flags(
+            parser, args, ["encoder_weights"], f"is SigLIP-BC's (--policy siglip_bc), not {args.policy}'s"
+        )
+    if not NEEDS_CHECKPOINT[args.policy]:
+        refuse_flags(parser, args, ["checkpoint", "train_missing"],
+                     f"does not apply to --policy {args.policy}: it has no checkpoint")  # fmt: skip
+    if not args.train_missing:
+        refuse_flags(parser, args, ["profile"], "is the training scale of --train-missing")
     check_env(parser, args.env)
     check_counts(parser, args, "episodes", "num_envs")
     try:
@@ -219,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
             return evaluate(args, cfg, checkpoint, episodes, out_dir)
     except FolderInUse as err:
         parser.error(str(err))
+    except WorkerError as err:
+        fail(parser, err)
 
 
 def traversal_graphs(env, env_name: str, split: str, episodes: list) -> tuple[dict, dict]:

@@ -4,6 +4,7 @@ TMP_MARK and start with a dot, so no glob for finished files (episode_*.hdf5, *.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,6 +29,23 @@ def atomic_path(path: Path | str) -> Iterator[Path]:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+class DamagedFile(ValueError):
+    """A file a command reads that is missing, unreadable or not what it should hold; the message names it."""
+
+
+def read_json(path: Path) -> dict:
+    """A JSON object from `path`; a DamagedFile naming the path if it cannot be read or parsed."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except OSError as err:
+        raise DamagedFile(f"cannot read {path} ({err.strerror or err})") from None
+    except (UnicodeDecodeError, ValueError) as err:
+        raise DamagedFile(f"{path} is not valid JSON ({err})") from None
+    if not isinstance(data, dict):
+        raise DamagedFile(f"{path} holds {type(data).__name__}, not a JSON object")
+    return data
 
 
 def atomic_write_text(path: Path | str, text: str) -> Path:

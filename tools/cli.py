@@ -21,6 +21,8 @@ folder; bad input is one line on stderr and exit code 2, before any simulation s
 from __future__ import annotations
 
 import argparse
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +32,45 @@ from storage import set_root
 
 PROFILES = ("quick", "paper")
 
+# The range of every numeric flag that means one thing in every command that has it: name -> (lowest,
+# highest or None, why). parse() refuses a value outside it; flags whose range depends on others (--fraction,
+# --hindsight, --image-size...) are checked by their own configs.
+RANGES = {
+    "threads": (1, None, "a process runs on at least one thread"),
+    "workers": (1, None, "one worker runs one simulation"),
+    "num_envs": (1, 4096, "one simulation holds at least one env; 4096 is the most a GPU holds with cameras"),
+    "episodes": (1, None, "a run needs an episode"),
+    "steps": (1, None, "a run needs a step"),
+    "timesteps": (1, None, "PPO needs an env step"),
+    "demo_episodes": (1, None, "training needs a demonstration"),
+    "val_every": (1, None, "validation every 0 steps would never train"),
+    "context": (0, 64, "past frames: none at all, up to what fits a batch in memory"),
+    "seed": (0, 2**32 - 1, "numpy, torch and SB3 take seeds in [0, 2^32)"),
+    "episode": (0, None, "episode ids count from 0"),
+    "viz_port": (1024, 65535, "ports below 1024 need root; 65535 is the highest TCP port"),
+    "camera_size": (8, 1024, "the encoders need 8 px; beyond 1024 px a CPU renders too slowly to be of use"),
+    "batch_size": (1, None, "a batch holds a sample"),
+    "epochs": (1, None, "training needs a pass over the data"),
+    "dagger": (0, None, "DAgger rounds: none, or some"),
+    "dagger_episodes": (1, None, "a DAgger round needs an episode"),
+    "gap": (1, None, "the IDM sees two different frames"),
+    "clip_length": (0, None, "0: whole sequences"),
+    "frame_size": (8, 1024, "the IDM needs 8 px; beyond 1024 px is of no use at its 64 px input"),
+    "quality": (1, 100, "JPEG quality is a percentage"),
+}
+
 
 class ArgumentParser(argparse.ArgumentParser):
     """argparse, but a bad flag is one line on stderr (no usage dump, no traceback), exit code 2."""
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def fail(parser: argparse.ArgumentParser, error: BaseException | str, code: int = 1):
+    """End the command on something that went wrong after its input was checked (a Ray worker that would not
+    start, a cluster that cannot be joined): one line on stderr, exit code 1, no traceback."""
+    parser.exit(code, f"{parser.prog}: error: {error}\n")
 
 
 def make_parser(doc: str | None, **kwargs) -> ArgumentParser:
@@ -68,17 +103,73 @@ def uses_workers(args: argparse.Namespace) -> bool:
     return getattr(args, "workers", 1) > 1 or bool(getattr(args, "ray_address", None))
 
 
+def check_ranges(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse a numeric flag outside its RANGES entry (those left unset are skipped)."""
+    for name, (low, high, why) in RANGES.items():
+        values = getattr(args, name, None)
+        for value in values if isinstance(values, list) else [values]:
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                continue
+            flag = f"--{name.replace('_', '-')}"
+            if value < low:
+                parser.error(f"{flag} must be >= {low} ({why}), got {value}")
+            if high is not None and value > high:
+                parser.error(f"{flag} must be <= {high} ({why}), got {value}")
+
+
+def unwritable(path: Path) -> str | None:
+    """Why a command could not write `path` (a folder or file, made if missing), or None: it, or the
+    nearest folder above it that exists, must take a new file."""
+    path = Path(path).expanduser().absolute()
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        if existing == path:
+            return None if os.access(path, os.W_OK) else f"{path} is a file this user cannot write"
+        return f"{existing} is a file, not a folder"
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as err:
+        return f"{existing} cannot be written ({err.strerror or err})"
+    return None
+
+
+def check_writable(parser: argparse.ArgumentParser, args: argparse.Namespace, *names: str) -> None:
+    """--out, --root and the like: writable before any work starts, one line if not."""
+    for name in names:
+        value = getattr(args, name, None)
+        if isinstance(value, Path):
+            problem = unwritable(value)
+            if problem:
+                parser.error(f"--{name.replace('_', '-')} {value}: {problem}")
+
+
+def check_ray_address(parser: argparse.ArgumentParser, args: argparse.Namespace, timeout: float = 20) -> None:
+    """With workers, the Ray cluster named by --ray-address (or $RAY_ADDRESS) must answer within `timeout`
+    seconds; one line if not, instead of Ray's minutes of retries."""
+    from rollouts.workers import unreachable
+
+    address = getattr(args, "ray_address", None) or (
+        os.environ.get("RAY_ADDRESS") if uses_workers(args) else None
+    )
+    problem = unreachable(address, timeout) if address else None
+    if problem:
+        parser.error(f"cannot reach the Ray cluster at {address} within {timeout:g} s: {problem}")
+
+
 def parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
-    """Parse, then apply --root and --threads (for this process and the ones it starts); with --workers,
+    """Parse, then check every flag's range, that --root and --out can be written and that a Ray cluster
+    answers, then apply --root and --threads (for this process and the ones it starts); with --workers,
     `args.worker_threads` is what each worker uses."""
     args = parser.parse_args(argv)
     root = getattr(args, "root", None)
     if root is not None and not Path(root).expanduser().is_dir():
         parser.error(f"--root {root} is not a folder")
-    if getattr(args, "threads", None) is not None and args.threads < 1:
-        parser.error(f"--threads must be >= 1, got {args.threads}")
-    if getattr(args, "workers", 1) < 1:
-        parser.error(f"--workers must be >= 1, got {args.workers}")
+    check_ranges(parser, args)
+    check_writable(parser, args, "root", "out", "video", "html")
+    check_ray_address(parser, args)
     set_root(root)
     if hasattr(args, "workers"):  # each worker's share of the cores, decided before this process sets its own
         args.worker_threads = threads_per_process(args.workers, args.threads)
@@ -126,6 +217,15 @@ def add_student_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--context", type=int, default=None,
                         help="past frames seen besides the current one (0: the current frame only)")  # fmt: skip
     parser.add_argument("--val-every", type=int, default=None, help="validate every N optimiser steps")
+
+
+def refuse_flags(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, names: list[str], why: str
+) -> None:
+    """Refuse the flags among `names` given a value other than their default: they do not apply (`why`)."""
+    for name in names:
+        if getattr(args, name, None) != parser.get_default(name):
+            parser.error(f"--{name.replace('_', '-')} {why}")
 
 
 def check_counts(

@@ -23,7 +23,17 @@ from pathlib import Path
 from envs.registry import ENVS, launch
 from episodes import files as dataset
 from rollouts.record import record, record_on_workers
-from storage import FolderInUse, FolderLock, atomic_write_text, clean_debris, data_dir, runs_dir
+from rollouts.workers import WorkerError
+from storage import (
+    DamagedFile,
+    FolderInUse,
+    FolderLock,
+    atomic_write_text,
+    clean_debris,
+    data_dir,
+    read_json,
+    runs_dir,
+)
 from tools.cli import (
     add_env_args,
     add_worker_args,
@@ -75,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--action-noise must be in [0, 1], got {noise}")
     if expert_kind == "planner" and spec.demo_expert != "planner":
         parser.error(f"the planner expert is for the image-goal scenes, not {args.env}")
+    if expert_kind == "planner" and args.checkpoint is not None:
+        parser.error("--checkpoint is the PPO expert's; the planner has none")
     out_dir = args.out or data_dir(args.env)
     checkpoint = args.checkpoint or runs_dir(args.env, "expert")
     try:
@@ -137,7 +149,7 @@ def collect(args, cfg, expert_kind: str, checkpoint: Path, noise: float, out_dir
         print(f"\ninterrupted: {len(dataset.episode_files(out_dir))} episodes are safe in {out_dir}; "
               "run again to resume")  # fmt: skip
         return 130
-    except dataset.DatasetError as err:
+    except (dataset.DatasetError, WorkerError) as err:
         print(f"collect.py: error: {err}", file=sys.stderr)
         return 1
     written = sum(kept.values())
@@ -151,7 +163,12 @@ def collect(args, cfg, expert_kind: str, checkpoint: Path, noise: float, out_dir
 def record_time(out_dir: Path, episodes: int, seconds: float) -> None:
     """Add this run's wall time to the dataset's collection.json (the benchmark reads it)."""
     path = out_dir / TIME_FILE
-    total = json.loads(path.read_text()) if path.exists() else {"episodes": 0, "seconds": 0.0}
+    total = {"episodes": 0, "seconds": 0.0}
+    if path.exists():
+        try:
+            total = {k: read_json(path)[k] for k in total}
+        except (DamagedFile, KeyError) as err:
+            print(f"{path} is damaged ({err}); its wall-time record starts again")
     total = {"episodes": total["episodes"] + episodes, "seconds": round(total["seconds"] + seconds, 1)}
     atomic_write_text(path, json.dumps(total) + "\n")
 

@@ -34,6 +34,7 @@ from compute import distributed
 from envs.registry import ENVS, EnvConfigError, eval_layout, launch
 from episodes import files as dataset
 from episodes.sets import EpisodeSetError, load_episode_set, validation_split
+from rollouts.workers import WorkerError
 from storage import FolderInUse, FolderLock, data_dir, repo_root, runs_dir, workspace_root
 from tools.cli import (
     ArgumentParser,
@@ -47,6 +48,7 @@ from tools.cli import (
     check_counts,
     check_env,
     env_cfg_from_args,
+    fail,
     parse,
     uses_workers,
 )
@@ -197,6 +199,8 @@ def train_siglip_bc(parser, args) -> int:
     config = config_from_args(args)
     if config.problem():
         parser.error(config.problem())
+    if args.dagger_episodes is not None and not config.dagger_iterations:
+        parser.error("--dagger-episodes needs --dagger N (DAgger rounds)")
     ppo = ENVS[args.env].demo_expert == "ppo"  # who makes the demonstrations and labels DAgger rollouts
     expert = args.expert or runs_dir(args.env, "expert")
     demos_dir = args.demos or data_dir(args.env)
@@ -233,6 +237,8 @@ def train_pignav(parser, args) -> int:
 
     if args.stacked and args.command != "pignav":
         parser.error("--stacked is a PIG-Nav (early fusion) variant: use it with pignav")
+    if args.pseudo_ratio is not None and not args.pseudo:
+        parser.error("--pseudo-ratio needs --pseudo DIR (the pseudo-labelled data it mixes in)")
     config = config_from_args(args)
     unknown = [e for e in config.pretrain_envs if e not in ENVS]
     if unknown:
@@ -259,6 +265,8 @@ def train_pignav(parser, args) -> int:
     problem = check_config(config, args.env)
     if problem:
         parser.error(problem)
+    if args.mae_weights is not None and config.init != "mae-imagenet":
+        parser.error(f"--mae-weights is for --init mae-imagenet, not {config.init}")
     if config.init == "mae-imagenet" and args.pretrained is None:
         try:
             mae_imagenet_weights(args.mae_weights)
@@ -356,6 +364,8 @@ def main(argv: list[str] | None = None) -> int:
         return TRAIN[args.command](sub, args)
     except (FolderInUse, CheckpointError, dataset.DatasetError) as err:
         sub.error(str(err))
+    except WorkerError as err:
+        fail(sub, err)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,20 @@ from envs.registry import ENVS
 # settings the command's flags decide; the YAML and --hyperparams may not name them
 FLAG_SETTINGS = {"seed": "--seed", "device": "--device"}
 
+# --hyperparams numbers PPO takes only in a range: key -> (lowest, highest, whether the lowest itself is allowed, why)
+HYPERPARAM_RANGES = {
+    "learning_rate": (0.0, 1.0, False, "a step size: > 0, and above 1 Adam diverges"),
+    "gamma": (0.0, 1.0, False, "a discount in (0, 1]"),
+    "gae_lambda": (0.0, 1.0, True, "GAE's lambda is in [0, 1]"),
+    "clip_range": (0.0, 1.0, False, "the PPO ratio clip is in (0, 1]"),
+    "n_steps": (1, None, True, "rollouts need a step"),
+    "batch_size": (1, None, True, "a minibatch holds a sample"),
+    "n_epochs": (1, None, True, "an update needs a pass"),
+    "ent_coef": (0.0, None, True, "a negative entropy bonus would reward collapse"),
+    "vf_coef": (0.0, None, True, "a negative value loss weight would unlearn the critic"),
+    "max_grad_norm": (0.0, None, False, "a clip norm is > 0"),
+}
+
 # Budgets: `quick` finishes in minutes on a 2-core CPU; `paper` is for a GPU server with many envs.
 PROFILES = {
     "quick": {"timesteps_scale": 1.0},
@@ -44,6 +58,19 @@ def parse_overrides(items: list[str]) -> dict:
         if key in FLAG_SETTINGS:
             raise ValueError(f"--hyperparams: set {key} with {FLAG_SETTINGS[key]}")
         out[key] = yaml.safe_load(value)
+        if key in HYPERPARAM_RANGES:
+            low, high, closed, why = HYPERPARAM_RANGES[key]
+            number = out[key]
+            if isinstance(number, str):  # YAML 1.1 reads 3e-4 (no dot) as text
+                try:
+                    number = out[key] = float(number)
+                except ValueError:
+                    pass
+            if isinstance(number, bool) or not isinstance(number, int | float):
+                raise ValueError(f"--hyperparams: {key} takes a number, got {value!r}")
+            if number < low or (number == low and not closed) or (high is not None and number > high):
+                bounds = f"{'[' if closed else '('}{low:g}, {'inf)' if high is None else f'{high:g}]'}"
+                raise ValueError(f"--hyperparams: {key} must be in {bounds} ({why}), got {number}")
     return out
 
 
