@@ -47,8 +47,7 @@ def run_episodes(env, policy, episodes: list, seed: int = 0, video_episodes: int
     unwrapped = env.unwrapped
     queue = EpisodeQueue(episodes, ids)
     unwrapped.set_episode_source(queue)
-    result = RolloutResult(policy_info={"encoder": getattr(policy, "encoder_name", None),
-                                        "variant": getattr(policy, "metadata", {}).get("variant")})  # fmt: skip
+    result = RolloutResult(policy_info={k: policy.metadata.get(k) for k in ("encoder", "variant")})
     try:
         obs, _ = env.reset(seed=seed)
         policy.reset(torch.arange(unwrapped.num_envs))
