@@ -109,7 +109,7 @@ class ScriptedReference:
     Measured on the paper set: spinning until within 0.3 rad took 150.9 steps, arcs as here 125.2 (the
     bound assumes wheels that reverse at once; these accelerate)."""
 
-    kind = "reference"
+    kind, metadata = "reference", {}
 
     def __init__(self, aligned: float = 1.6, gain: float = 1.0):
         self.aligned, self.gain = aligned, gain

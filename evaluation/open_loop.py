@@ -19,9 +19,8 @@ from pathlib import Path
 from episodes.files import DatasetError
 from storage import atomic_write_text
 from tools.cli import make_parser, parse
+from tools.registry import KINDS, OPEN_LOOP_KINDS
 from training.checkpoint import CheckpointError, read_checkpoint
-
-KINDS = ("pignav", "late_fusion", "idm")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,30 +41,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(parser, argv)
     if args.demo_episodes < 1:
         parser.error(f"--demo-episodes must be >= 1, got {args.demo_episodes}")
-    path = args.checkpoint / "idm.pt" if args.checkpoint.is_dir() else args.checkpoint
+    path = args.checkpoint
+    if path.is_dir():  # a run folder: the first checkpoint of an open-loop kind in it
+        names = dict.fromkeys(KINDS[k].checkpoint_name for k in OPEN_LOOP_KINDS)
+        path = next((path / n for n in names if (path / n).exists()), path / next(iter(names)))
     try:
-        ckpt = read_checkpoint(path, KINDS)
-        if ckpt["kind"] == "idm":
-            if args.heldout:
-                parser.error("--heldout is for PIG-Nav and late fusion; the IDM is measured on every episode")
-            from policies.idm.accuracy import evaluate_on
-
-            report, written = evaluate_on(path.parent, args.demos, args.demo_episodes)
-        else:
-            from dataclasses import replace
-
-            from policies.pignav import PigNavPolicy
-            from policies.pignav.open_loop import open_loop_errors
-            from policies.pignav.processing import load_demos
-
-            policy = PigNavPolicy.from_checkpoint(ckpt, num_envs=1)
-            config = policy.config if args.heldout else replace(policy.config, heldout=0.0)
-            data = load_demos(args.demos, config, args.demo_episodes, heldout=args.heldout)
-            report, written = (
-                {"checkpoint": str(path), **open_loop_errors(policy.model, policy.config, data)},
-                None,
-            )
-    except (CheckpointError, DatasetError, FileNotFoundError) as err:
+        ckpt = read_checkpoint(path, OPEN_LOOP_KINDS)
+        report, written = KINDS[ckpt["kind"]].open_loop(
+            ckpt, path, args.demos, args.demo_episodes, args.heldout
+        )
+    except (CheckpointError, DatasetError, FileNotFoundError, ValueError) as err:
         parser.error(str(err))
     print(json.dumps(report, indent=2))
     for target in (args.out, written):

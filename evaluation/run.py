@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from envs.registry import EnvConfigError, env_spec, eval_layout, launch
+from envs.registry import ENVS, EnvConfigError, env_spec, eval_layout, launch
 from envs.viz import VIZ_CHOICES, VizUnavailable, apply_viz
 from episodes.sets import GRADED, SPLITS, EpisodeSetError, episode_tags, load_episode_set
 from evaluation.report import read_episodes_csv, write_report, write_video
@@ -48,8 +48,7 @@ from tools.cli import (
     uses_workers,
 )
 from tools.registry import (
-    NEEDS_CAMERAS,
-    NEEDS_CHECKPOINT,
+    KINDS,
     POLICY_KINDS,
     MissingCheckpointError,
     check_policy,
@@ -214,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         refuse_flags(
             parser, args, ["encoder_weights"], f"is SigLIP-BC's (--policy siglip_bc), not {args.policy}'s"
         )
-    if not NEEDS_CHECKPOINT[args.policy]:
+    if not KINDS[args.policy].needs_checkpoint:
         refuse_flags(parser, args, ["checkpoint", "train_missing"],
                      f"does not apply to --policy {args.policy}: it has no checkpoint")  # fmt: skip
     if not args.train_missing:
@@ -226,17 +225,15 @@ def main(argv: list[str] | None = None) -> int:
         episodes = load_episode_set(args.env, args.layout, args.split)[: args.episodes]
     except (EnvConfigError, EpisodeSetError) as err:
         parser.error(str(err))
-    if args.graph and (
-        args.policy not in ("pignav", "late_fusion") or env_spec(args.env).eval_layout is not None
-    ):
-        parser.error(
-            "--graph is for --policy pignav or late_fusion in the image-goal scenes (rooms, maze, halls)"
-        )
+    if args.graph and (not KINDS[args.policy].graph or env_spec(args.env).eval_layout is not None):
+        graphs = " or ".join(k for k in POLICY_KINDS if KINDS[k].graph)
+        scenes = ", ".join(e for e in ENVS if env_spec(e).eval_layout is None)
+        parser.error(f"--graph is for --policy {graphs} in the image-goal scenes ({scenes})")
     if uses_workers(args) and (args.graph or args.viz != "none"):
         parser.error(
             "--graph and --viz run in this process's simulation; leave out --workers / --ray-address"
         )
-    cfg = env_cfg_with_viz(parser, args, cameras=NEEDS_CAMERAS[args.policy] or args.video)
+    cfg = env_cfg_with_viz(parser, args, cameras=KINDS[args.policy].cameras or args.video)
     try:
         checkpoint = resolve_checkpoint(args.policy, args.env, args.checkpoint)
     except MissingCheckpointError as err:

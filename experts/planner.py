@@ -22,6 +22,9 @@ class PlannerPolicy:
 
     kind = "planner"
 
+    def __init__(self):
+        self.metadata: dict = {}
+
     def reset(self, env_ids: torch.Tensor) -> None:
         pass
 

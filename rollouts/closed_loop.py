@@ -12,6 +12,7 @@ import torch
 from tqdm import tqdm
 
 from rollouts.frames import video_frame
+from rollouts.loop import step_episodes
 from rollouts.metrics import EpisodeRecord
 
 
@@ -40,6 +41,63 @@ class RolloutResult:
     policy_info: dict = field(default_factory=dict)  # the policy's encoder and variant, for reports
 
 
+class EvaluationHooks:
+    """What closed-loop evaluation records in the step loop (rollouts/loop.py): each env's trajectory, one
+    record per episode of the set when it ends, and env 0's frames for the first `video_episodes`."""
+
+    def __init__(
+        self, unwrapped, policy, result: RolloutResult, wanted: int, video_episodes: int, progress: bool
+    ):
+        self.u, self.policy, self.result, self.wanted = unwrapped, policy, result, wanted
+        self.trajectories = [[pose] for pose in unwrapped.robot_pose().cpu().numpy()]
+        self.meta = [
+            (unwrapped.episode_label(i), unwrapped.instructions[i]) for i in range(unwrapped.num_envs)
+        ]
+        self.video_left = video_episodes
+        self.bar = tqdm(total=wanted, desc="episodes", unit="ep", disable=not progress)
+
+    def running(self) -> bool:
+        return len(self.result.records) < self.wanted
+
+    def act(self, obs: dict) -> torch.Tensor:
+        u = self.u
+        if self.video_left > 0:
+            self.result.frames.append(video_frame(obs, u, self.trajectories[0]))
+        return self.policy.act({**obs, "instruction": list(u.instructions), "episode_id": list(u.episode_id)})
+
+    def stepped(self, obs: dict, ended: dict | None) -> None:
+        u, result, trajectories, meta = self.u, self.result, self.trajectories, self.meta
+        poses = u.robot_pose().cpu().numpy()
+        ended_envs = set()
+        if ended is not None:
+            ended_envs = set(ended["env_ids"].tolist())
+            for j, env_id in enumerate(ended["env_ids"].tolist()):
+                episode_id = int(ended["episode_id"][j])
+                trajectories[env_id].append(ended["final_pose"][j].cpu().numpy())
+                if episode_id >= 0:
+                    target, text = meta[env_id]
+                    result.records.append(
+                        EpisodeRecord.from_outcome(
+                            episode_id, target, text,
+                            ended["success"][j].item(), ended["timed_out"][j].item(), ended["steps"][j].item(),
+                            ended["path_length"][j].item(), ended["start_distance"][j].item(),
+                            ended["final_distance"][j].item(), ended["collisions"][j].item(),
+                            u.cfg.success_radius, ended["tipped"][j].item(),
+                        )
+                    )  # fmt: skip
+                    result.trajectories[episode_id] = np.array(trajectories[env_id])
+                    self.bar.update(1)
+                    self.bar.set_postfix(success=f"{np.mean([r.success for r in result.records]):.2f}")
+                if env_id == 0 and self.video_left > 0:
+                    self.video_left -= 1
+                trajectories[env_id] = [poses[env_id]]
+                meta[env_id] = (u.episode_label(env_id), u.instructions[env_id])
+            self.policy.reset(ended["env_ids"])
+        for env_id in range(u.num_envs):
+            if env_id not in ended_envs:
+                trajectories[env_id].append(poses[env_id])
+
+
 def run_episodes(env, policy, episodes: list, seed: int = 0, video_episodes: int = 0, progress: bool = True,
                  ids: list[int] | None = None) -> RolloutResult:  # fmt: skip
     """Run `policy` on every episode of the set (`ids`: their ids, default their positions). Ctrl-C stops
@@ -47,52 +105,13 @@ def run_episodes(env, policy, episodes: list, seed: int = 0, video_episodes: int
     unwrapped = env.unwrapped
     queue = EpisodeQueue(episodes, ids)
     unwrapped.set_episode_source(queue)
-    result = RolloutResult(policy_info={"encoder": getattr(policy, "encoder_name", None),
-                                        "variant": getattr(policy, "metadata", {}).get("variant")})  # fmt: skip
+    result = RolloutResult(policy_info={k: policy.metadata.get(k) for k in ("encoder", "variant")})
     try:
         obs, _ = env.reset(seed=seed)
         policy.reset(torch.arange(unwrapped.num_envs))
-        trajectories = [[pose] for pose in unwrapped.robot_pose().cpu().numpy()]
-        meta = [(unwrapped.episode_label(i), unwrapped.instructions[i]) for i in range(unwrapped.num_envs)]
-        video_left = video_episodes
-        bar = tqdm(total=len(episodes), desc="episodes", unit="ep", disable=not progress)
-        while len(result.records) < len(episodes):
-            if video_left > 0:
-                result.frames.append(video_frame(obs, unwrapped, trajectories[0]))
-            actions = policy.act({**obs, "instruction": list(unwrapped.instructions),
-                                  "episode_id": list(unwrapped.episode_id)})  # fmt: skip
-            obs, _, _, _, extras = env.step(actions)
-            poses = unwrapped.robot_pose().cpu().numpy()
-            ended = extras.get("episode")
-            ended_envs = set()
-            if ended is not None:
-                ended_envs = set(ended["env_ids"].tolist())
-                for j, env_id in enumerate(ended["env_ids"].tolist()):
-                    episode_id = int(ended["episode_id"][j])
-                    trajectories[env_id].append(ended["final_pose"][j].cpu().numpy())
-                    if episode_id >= 0:
-                        target, text = meta[env_id]
-                        result.records.append(
-                            EpisodeRecord.from_outcome(
-                                episode_id, target, text,
-                                ended["success"][j].item(), ended["timed_out"][j].item(), ended["steps"][j].item(),
-                                ended["path_length"][j].item(), ended["start_distance"][j].item(),
-                                ended["final_distance"][j].item(), ended["collisions"][j].item(),
-                                unwrapped.cfg.success_radius, ended["tipped"][j].item(),
-                            )
-                        )  # fmt: skip
-                        result.trajectories[episode_id] = np.array(trajectories[env_id])
-                        bar.update(1)
-                        bar.set_postfix(success=f"{np.mean([r.success for r in result.records]):.2f}")
-                    if env_id == 0 and video_left > 0:
-                        video_left -= 1
-                    trajectories[env_id] = [poses[env_id]]
-                    meta[env_id] = (unwrapped.episode_label(env_id), unwrapped.instructions[env_id])
-                policy.reset(ended["env_ids"])
-            for env_id in range(unwrapped.num_envs):
-                if env_id not in ended_envs:
-                    trajectories[env_id].append(poses[env_id])
-        bar.close()
+        hooks = EvaluationHooks(unwrapped, policy, result, len(episodes), video_episodes, progress)
+        step_episodes(env, obs, hooks)
+        hooks.bar.close()
     except KeyboardInterrupt:
         result.interrupted = True
     finally:

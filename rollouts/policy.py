@@ -14,6 +14,7 @@ class Policy(Protocol):
     (num_envs, 2)."""
 
     kind: str
+    metadata: dict  # what its checkpoint records besides weights (encoder, variant, data...); {} without one
 
     def reset(self, env_ids: torch.Tensor) -> None:
         """Forget any per-episode memory of these envs (their episodes just ended)."""

@@ -15,6 +15,7 @@ import torch
 from tqdm import tqdm
 
 from episodes import files as dataset
+from rollouts.loop import step_episodes
 
 NUM_WAYPOINTS = 8
 
@@ -76,6 +77,82 @@ def drop_beyond(out_dir: Path, finished: dict[int, bool], end: int) -> None:
             dataset.episode_path(out_dir, slot).unlink(missing_ok=True)
 
 
+class RecordingHooks:
+    """What recording keeps in the step loop (rollouts/loop.py): every step of every env in its buffer, and
+    slot k's episode written as episode_k when it ends (if it succeeded, or with `keep_all`)."""
+
+    def __init__(self, u, expert, driver, out_dir: Path, env_name: str, first: int, seed: int, action_noise: float,
+                 keep_all: bool, wanted: int | None):  # fmt: skip
+        self.u, self.expert, self.driver, self.out_dir, self.env_name = u, expert, driver, out_dir, env_name
+        self.first, self.seed, self.action_noise, self.keep_all, self.wanted = (
+            first,
+            seed,
+            action_noise,
+            keep_all,
+            wanted,
+        )
+        self.buffers = [EpisodeBuffer() for _ in range(u.num_envs)]
+        self.under_way = [self.start_of(i) for i in range(u.num_envs)]
+        self.finished: dict[int, bool] = {}
+        self.end = None  # the slot where the collection is complete
+        self.bar = None
+
+    def start_of(self, env_id: int) -> tuple:  # slot, noise, instruction, target, layout seed
+        u = self.u
+        slot = u.episode_id[env_id]
+        noise = noise_generator(self.seed, slot) if slot >= 0 else None  # None: an episode nobody keeps
+        return (slot, noise, u.instructions[env_id], u.episode_label(env_id),
+                getattr(u, "layout_seed", [-1] * u.num_envs)[env_id])  # fmt: skip
+
+    def running(self) -> bool:
+        return self.end is None and any(w[0] >= 0 for w in self.under_way)
+
+    def act(self, obs: dict) -> torch.Tensor:
+        u = self.u
+        labels = {k: v.cpu().numpy() for k, v in u.privileged_labels(NUM_WAYPOINTS).items()}
+        clean = self.expert(obs["policy"])
+        if self.driver is not None:
+            executed = self.driver.act({**obs, "instruction": list(u.instructions)})
+        else:
+            noise = torch.stack([torch.randn(clean.shape[1:], generator=w[1]) if w[1] is not None
+                                 else torch.zeros(clean.shape[1:]) for w in self.under_way])  # fmt: skip
+            executed = (clean + self.action_noise * noise.to(clean.device)).clamp(-1, 1)
+        for i, buffer in enumerate(self.buffers):
+            buffer.add(
+                {
+                    "rgb": obs["rgb"][i].cpu().numpy(),
+                    "goal_rgb": obs["goal_rgb"][i].cpu().numpy(),
+                    "state": obs["policy"][i].cpu().numpy(),
+                    "action": clean[i].cpu().numpy(),
+                    "executed_action": executed[i].cpu().numpy(),
+                    **{k: v[i] for k, v in labels.items()},
+                }
+            )
+        return executed
+
+    def stepped(self, obs: dict, ended: dict | None) -> None:
+        if ended is None:
+            return
+        u = self.u
+        if self.driver is not None:
+            self.driver.reset(ended["env_ids"])
+        for j, env_id in enumerate(ended["env_ids"].tolist()):
+            slot, _, instruction, target, layout_seed = self.under_way[env_id]
+            if slot >= 0:
+                kept = bool(ended["success"][j]) or self.keep_all
+                if kept:
+                    attrs = {"instruction": instruction, "target": target, "layout_seed": layout_seed,
+                             "episode_index": slot, "action_noise": self.action_noise, "layout": u.cfg.layout}  # fmt: skip
+                    dataset.write_episode(dataset.episode_path(self.out_dir, slot), self.env_name,
+                                          self.buffers[env_id].episode_data(), attrs, self.seed, kept)  # fmt: skip
+                self.finished[slot] = kept
+                self.bar.update(int(kept) if self.wanted is not None else 1)
+            self.buffers[env_id] = EpisodeBuffer()
+            self.under_way[env_id] = self.start_of(env_id)
+        if self.wanted is not None:
+            self.end = kept_prefix(self.finished, self.first, self.wanted)
+
+
 def record(env, expert, out_dir: Path, env_name: str, first: int, seed: int, action_noise: float, keep_all: bool,
            driver=None, last: int | None = None, wanted: int | None = None, progress: bool = True) -> dict[int, bool]:  # fmt: skip
     """Drive the episodes of slots first, first + 1, ... (see SlotSource) and write slot k's episode as
@@ -89,64 +166,19 @@ def record(env, expert, out_dir: Path, env_name: str, first: int, seed: int, act
     source = SlotSource(first, last, seed)
     u.set_episode_source(source)
     finished: dict[int, bool] = {}
+    end = None  # the slot where the collection is complete
     try:
         obs, _ = env.reset(seed=seed)
         if driver is not None:
             driver.reset(torch.arange(u.num_envs))
-        buffers = [EpisodeBuffer() for _ in range(u.num_envs)]
-
-        def start_of(env_id: int) -> tuple:  # slot, noise, instruction, target, layout seed
-            slot = u.episode_id[env_id]
-            noise = noise_generator(seed, slot) if slot >= 0 else None  # None: an episode nobody keeps
-            return (slot, noise, u.instructions[env_id], u.episode_label(env_id),
-                    getattr(u, "layout_seed", [-1] * u.num_envs)[env_id])  # fmt: skip
-
-        under_way = [start_of(i) for i in range(u.num_envs)]
-        end = None  # the slot where the collection is complete
-        bar = tqdm(total=wanted if wanted is not None else last - first, desc=f"collecting {env_name}",
-                   unit="ep", disable=not progress)  # fmt: skip
-        while end is None and any(w[0] >= 0 for w in under_way):
-            labels = {k: v.cpu().numpy() for k, v in u.privileged_labels(NUM_WAYPOINTS).items()}
-            clean = expert(obs["policy"])
-            if driver is not None:
-                executed = driver.act({**obs, "instruction": list(u.instructions)})
-            else:
-                noise = torch.stack([torch.randn(clean.shape[1:], generator=w[1]) if w[1] is not None
-                                     else torch.zeros(clean.shape[1:]) for w in under_way])  # fmt: skip
-                executed = (clean + action_noise * noise.to(clean.device)).clamp(-1, 1)
-            for i, buffer in enumerate(buffers):
-                buffer.add(
-                    {
-                        "rgb": obs["rgb"][i].cpu().numpy(),
-                        "goal_rgb": obs["goal_rgb"][i].cpu().numpy(),
-                        "state": obs["policy"][i].cpu().numpy(),
-                        "action": clean[i].cpu().numpy(),
-                        "executed_action": executed[i].cpu().numpy(),
-                        **{k: v[i] for k, v in labels.items()},
-                    }
-                )
-            obs, _, _, _, extras = env.step(executed)
-            ended = extras.get("episode")
-            if ended is None:
-                continue
-            if driver is not None:
-                driver.reset(ended["env_ids"])
-            for j, env_id in enumerate(ended["env_ids"].tolist()):
-                slot, _, instruction, target, layout_seed = under_way[env_id]
-                if slot >= 0:
-                    kept = bool(ended["success"][j]) or keep_all
-                    if kept:
-                        attrs = {"instruction": instruction, "target": target, "layout_seed": layout_seed,
-                                 "episode_index": slot, "action_noise": action_noise, "layout": u.cfg.layout}  # fmt: skip
-                        dataset.write_episode(dataset.episode_path(out_dir, slot), env_name,
-                                              buffers[env_id].episode_data(), attrs, seed, kept)  # fmt: skip
-                    finished[slot] = kept
-                    bar.update(int(kept) if wanted is not None else 1)
-                buffers[env_id] = EpisodeBuffer()
-                under_way[env_id] = start_of(env_id)
-            if wanted is not None:
-                end = kept_prefix(finished, first, wanted)
-        bar.close()
+        hooks = RecordingHooks(
+            u, expert, driver, out_dir, env_name, first, seed, action_noise, keep_all, wanted
+        )
+        hooks.bar = tqdm(total=wanted if wanted is not None else last - first, desc=f"collecting {env_name}",
+                         unit="ep", disable=not progress)  # fmt: skip
+        step_episodes(env, obs, hooks)
+        finished, end = hooks.finished, hooks.end
+        hooks.bar.close()
     finally:
         u.set_episode_source(None)
     if end is not None:

@@ -51,7 +51,7 @@ class LineRecipe:
     to play a killed run. Each process of a torchrun job starts from its own weights (DDP must copy
     rank 0's)."""
 
-    kind, env, checkpoint_name, config = "line", "test", "policy.pt", LineConfig()
+    kind, env, checkpoint_name, config, weight_decay = "line", "test", "policy.pt", LineConfig(), 0.0
 
     def __init__(self, steps: int = 6, stop_at: int | None = None):
         self.steps, self.stop_at, self.drawn = steps, stop_at, 0

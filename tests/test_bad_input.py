@@ -100,7 +100,11 @@ CASES = [
     (collect, ["--episodes", "0"], "--episodes must be >= 1"),
     (collect, ["--checkpoint", "{expert}"], "is damaged"),
     (collect, ["--checkpoint", "{pt}"], "not a readable goalnav checkpoint"),
-    (collect, ["--env", "arena", "--expert", "planner"], "the planner expert is for the image-goal scenes"),
+    (
+        collect,
+        ["--env", "arena", "--expert", "planner"],
+        "the planner follows shortest paths in the image-goal scenes",
+    ),
     (collect, ["--env", "halls", "--out", "{corrupt}"], "episode_000001.hdf5 is damaged"),
     (collect, ["--env", "rooms", "--action-noise", "3"], "--action-noise must be in [0, 1]"),
     (collect, ["--env", "rooms", "--out", "{locked}"], "is in use"),

@@ -17,7 +17,7 @@ from rollouts.metrics import summarize
 class SteerToTarget:
     """Turn towards the target and drive: a privileged controller that succeeds quickly."""
 
-    kind = "steer"
+    kind, metadata = "steer", {}
 
     def __init__(self):
         self.resets = 0

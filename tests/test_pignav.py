@@ -262,14 +262,65 @@ def test_training_pretrains_finetunes_validates_and_resumes(paper_arena, tmp_pat
 
     path = fit()
     log = (out / "train_log.csv").read_text().splitlines()
-    assert len(log) == 1 + 4 and log[1].startswith("pretrain,2,") and log[-1].startswith("finetune,4,")
+    assert [row.split(",")[:2] for row in log[1:4]] == [
+        ["mae-sim", str(s)] for s in (1, 2, 3)
+    ]  # its own stage
+    assert len(log) == 1 + 3 + 4 and log[4].startswith("pretrain,2,") and log[-1].startswith("finetune,4,")
     ckpt = read_checkpoint(path, "pignav", "arena")
     assert ckpt["data"]["stage"] == "finetune" and ckpt["data"]["episodes"] == 2  # half of 4
     assert ckpt["init"].startswith("mae-sim") and ckpt["variant"].endswith("fine-tuned on 0.5 of the data")
     assert read_checkpoint(out / "pretrain.pt", "pignav", "arena")["variant"].endswith("zero-shot")
     assert len(list((tmp_path / "runs" / "mae-sim").glob("*/mae.pt"))) == 1
     assert fit() == path
-    assert len((out / "train_log.csv").read_text().splitlines()) == 5  # nothing redone
+    assert len((out / "train_log.csv").read_text().splitlines()) == 8  # nothing redone
+
+
+def weights_digest(path) -> str:
+    import hashlib
+
+    state, digest = read_checkpoint(path)["state_dict"], hashlib.sha256()
+    for name in sorted(state):
+        digest.update(name.encode() + state[name].numpy().tobytes())
+    return digest.hexdigest()
+
+
+def test_mae_sim_is_a_stage_that_a_resumed_run_skips_and_that_runs_share(tmp_path, monkeypatch):
+    """MAE-sim's rows are in the run's log; a run stopped after it resumes without it and ends with the weights of
+    a run never stopped; a second run of the same setting finds the encoder trained in runs/mae-sim."""
+    write_demos(tmp_path / "rooms", "rooms", 3)
+    config = tiny(finetune_steps=4, val_every=2, init="mae-sim", mae_steps=3, demo_episodes=3)
+    dirs, mae_dir = {"rooms": tmp_path / "rooms"}, tmp_path / "runs" / "mae-sim"
+    fitted = []
+
+    class Killed(Exception):
+        pass
+
+    def killed(data, generator):
+        raise Killed
+        yield
+
+    def fit(out, stop: bool = False):
+        recipe = PigNavRecipe(config, "rooms", dirs, mae_dir, seed=3)
+        fit_mae = recipe.fit_mae
+        monkeypatch.setattr(recipe, "fit_mae", lambda *a: fitted.append(out) or fit_mae(*a))
+        if stop:  # killed before the first pretraining step: the resume point is the one after MAE-sim
+            monkeypatch.setattr(recipe, "batches", killed)
+        return Trainer(out, recipe, seed=3, progress=False).fit()
+
+    with pytest.raises(Killed):
+        fit(tmp_path / "stopped", stop=True)
+    assert [
+        r.split(",")[0] for r in (tmp_path / "stopped" / "train_log.csv").read_text().splitlines()[1:]
+    ] == ["mae-sim"] * 3
+    resumed = fit(tmp_path / "stopped")
+    assert fitted == [tmp_path / "stopped"]  # the resumed run skipped MAE-sim
+    log = (tmp_path / "stopped" / "train_log.csv").read_text().splitlines()[1:]
+    assert [r.split(",")[:2] for r in log] == [["mae-sim", "1"], ["mae-sim", "2"], ["mae-sim", "3"],
+                                               ["finetune", "2"], ["finetune", "4"]]  # fmt: skip
+    whole = fit(tmp_path / "whole")  # MAE-sim already trained in the shared folder: its rows, no new training
+    assert len(list(mae_dir.glob("*/mae.pt"))) == 1
+    assert (mae_dir / next(mae_dir.iterdir()).name / "train_log.csv").read_text().count("\n") == 4
+    assert weights_digest(whole) == weights_digest(resumed)
 
 
 def test_throughput_benchmark_measures_decisions_and_training():

@@ -77,7 +77,7 @@ def test_bad_viewer_and_replay_flags_give_one_line(args, message, capsys):
 
 
 class Steer:
-    kind = "steer"
+    kind, metadata = "steer", {}
 
     def reset(self, env_ids):
         pass

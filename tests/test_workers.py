@@ -99,7 +99,7 @@ def test_validation_and_dagger_run_on_workers(tmp_path):
     from episodes.sets import load_episode_set
     from rollouts.runner import WorkerRollouts
     from rollouts.workers import WorkerPool
-    from tools.collect import make_expert
+    from tools.registry import make_labeller
     from training.validation import closed_loop
 
     def planner(model, num_envs):  # nested, so it is pickled by value to the workers
@@ -117,7 +117,7 @@ def test_validation_and_dagger_run_on_workers(tmp_path):
             one = closed_loop(WorkerRollouts(pool), planner, episodes)(None)
         with WorkerPool("rooms", cfg, 2, 1) as pool:
             two = closed_loop(WorkerRollouts(pool), planner, episodes)(None)
-            kept = WorkerRollouts(pool).record(make_expert("planner", None, "rooms"), make_driver,
+            kept = WorkerRollouts(pool).record(make_labeller("planner", None, "rooms"), make_driver,
                                                tmp_path / "dagger", "rooms", 0, seed=7, wanted=2)  # fmt: skip
     finally:
         ray.shutdown()

@@ -44,10 +44,10 @@ from tools.cli import (
     parse,
     uses_workers,
 )
+from tools.registry import KINDS, LABELLERS, check_policy, make_labeller
 from training.checkpoint import CheckpointError
 
 TIME_FILE = "collection.json"  # wall time spent collecting this dataset
-EXPERTS = ("ppo", "planner")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     add_env_args(parser, num_envs=16)
     add_worker_args(parser)
     parser.add_argument("--episodes", type=int, default=100, help="episodes the dataset should hold")
-    parser.add_argument("--expert", choices=EXPERTS, default=None,
+    parser.add_argument("--expert", choices=tuple(LABELLERS), default=None,
                         help="who drives: the trained PPO expert or the shortest-path planner (default: the env's)")  # fmt: skip
     parser.add_argument("--checkpoint", type=Path, default=None,
                         help="the PPO expert's zip or run dir (default: runs/<env>/expert)")  # fmt: skip
@@ -83,18 +83,18 @@ def main(argv: list[str] | None = None) -> int:
     noise = spec.demo_action_noise if args.action_noise is None else args.action_noise
     if not 0 <= noise <= 1:
         parser.error(f"--action-noise must be in [0, 1], got {noise}")
-    if expert_kind == "planner" and spec.demo_expert != "planner":
-        parser.error(f"the planner expert is for the image-goal scenes, not {args.env}")
-    if expert_kind == "planner" and args.checkpoint is not None:
-        parser.error("--checkpoint is the PPO expert's; the planner has none")
+    entry = KINDS[LABELLERS[expert_kind]]
+    if not entry.needs_checkpoint and args.checkpoint is not None:
+        parser.error(f"--checkpoint is the PPO expert's; the {expert_kind} has none")
     out_dir = args.out or data_dir(args.env)
-    checkpoint = args.checkpoint or runs_dir(args.env, "expert")
+    checkpoint = None
+    if entry.needs_checkpoint:  # a run folder or the file
+        checkpoint = Path(args.checkpoint or runs_dir(args.env, entry.name))
+        checkpoint = checkpoint / entry.checkpoint_name if checkpoint.is_dir() else checkpoint
     try:
-        if expert_kind == "ppo":
-            from experts.ppo.expert import load_model, read_metadata
-
-            read_metadata(checkpoint, args.env)
-            load_model(checkpoint, args.env)  # a damaged model fails here, not after the sim started
+        check_policy(
+            entry.name, args.env, checkpoint
+        )  # a damaged model fails here, not after the sim started
         have = dataset.check_dataset_env(out_dir, args.env)
     except (dataset.DatasetError, CheckpointError) as err:
         parser.error(str(err))
@@ -115,23 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(err))
 
 
-def make_expert(expert_kind: str, checkpoint: Path, env_name: str):
-    """`expert(env)` -> the labeller for the env's simulation (built in each worker)."""
-
-    def expert(env):
-        if expert_kind == "planner":
-            from experts.planner import follow_path
-
-            return follow_path
-        from experts.ppo.expert import Expert
-
-        return Expert(checkpoint, env_name, device=str(env.unwrapped.device))
-
-    return expert
-
-
 def collect(args, cfg, expert_kind: str, checkpoint: Path, noise: float, out_dir: Path, have: int) -> int:
-    expert = make_expert(expert_kind, checkpoint, args.env)
+    expert = make_labeller(expert_kind, checkpoint, args.env)
     start, first, wanted = time.perf_counter(), dataset.next_index(out_dir), args.episodes - have
     try:
         if uses_workers(args):

@@ -1,8 +1,10 @@
-"""Drive the robot in a goalnav env with a simple scripted policy and save what its camera saw.
+"""Drive the robot in a goalnav env with a scripted policy or any policy kind, and save what its camera saw.
 
     python tools/drive.py --env arena --policy random --steps 300 --video results/drive/arena.gif
+    python tools/drive.py --env rooms --policy pignav --checkpoint runs/rooms/pignav --steps 300
 
-A smoke test of the whole simulator stack (physics, rendering, episodes) that needs no training.
+A smoke test of the whole simulator stack (physics, rendering, episodes): forward, spin and random need no
+training; the other kinds drive from their checkpoint (default: runs/<env>/<kind>).
 """
 
 from __future__ import annotations
@@ -17,26 +19,32 @@ from tqdm import tqdm
 
 from envs.registry import launch
 from tools.cli import add_env_args, check_counts, check_env, env_cfg_from_args, make_parser, parse
+from tools.registry import (
+    KINDS,
+    POLICY_KINDS,
+    MissingCheckpointError,
+    check_policy,
+    make_policy,
+    resolve_checkpoint,
+)
+from training.checkpoint import CheckpointError
 
-POLICIES = ("random", "forward", "spin")
+SCRIPTED = ("forward", "spin")
 
 
 class ScriptedPolicy:
-    """random: a new random wheel command every 10 steps; forward: full speed; spin: turn in place."""
+    """forward: full speed; spin: turn in place."""
 
-    def __init__(self, kind: str, num_envs: int, seed: int = 0):
-        self.kind, self.num_envs = kind, num_envs
-        self.generator = torch.Generator().manual_seed(seed)
-        self.held = torch.zeros(num_envs, 2)
+    def __init__(self, kind: str, num_envs: int):
+        self.kind, self.num_envs, self.metadata = kind, num_envs, {}
 
-    def act(self, step: int) -> torch.Tensor:
+    def reset(self, env_ids: torch.Tensor) -> None:
+        pass
+
+    def act(self, obs: dict) -> torch.Tensor:
         if self.kind == "forward":
             return torch.ones(self.num_envs, 2)
-        if self.kind == "spin":
-            return torch.tensor([[-1.0, 1.0]]).expand(self.num_envs, 2)
-        if step % 10 == 0:
-            self.held = torch.rand(self.num_envs, 2, generator=self.generator) * 2 - 1
-        return self.held
+        return torch.tensor([[-1.0, 1.0]]).expand(self.num_envs, 2)
 
 
 def frame(obs: dict, env_id: int = 0, scale: int = 4) -> np.ndarray:
@@ -48,26 +56,46 @@ def frame(obs: dict, env_id: int = 0, scale: int = 4) -> np.ndarray:
 def main(argv: list[str] | None = None) -> int:
     parser = make_parser(__doc__)
     add_env_args(parser, num_envs=4)
-    parser.add_argument("--policy", choices=POLICIES, default="random")
+    parser.add_argument("--policy", choices=(*SCRIPTED, *POLICY_KINDS), default="random")
+    parser.add_argument("--checkpoint", type=Path, default=None,
+                        help="checkpoint file or run folder of a trained kind (default: runs/<env>/<kind>)")  # fmt: skip
     parser.add_argument("--steps", type=int, default=300, help="env steps (30 per simulated second)")
     parser.add_argument("--video", type=Path, default=None, help="write env 0's camera and goal image (.gif)")
     args = parse(parser, argv)
     check_env(parser, args.env)
     check_counts(parser, args, "steps", "num_envs")
-    cfg = env_cfg_from_args(parser, args, cameras=args.video is not None)
+    scripted = args.policy in SCRIPTED
+    checkpoint = None
+    if not scripted:
+        try:
+            checkpoint = resolve_checkpoint(args.policy, args.env, args.checkpoint)
+            check_policy(args.policy, args.env, checkpoint)
+        except (MissingCheckpointError, CheckpointError) as err:
+            parser.error(str(err).replace(" or pass --train-missing", ""))
+    cameras = args.video is not None or (not scripted and KINDS[args.policy].cameras)
+    cfg = env_cfg_from_args(parser, args, cameras=cameras)
 
     frames, ended, successes = [], 0, 0
-    policy = ScriptedPolicy(args.policy, args.num_envs, args.seed)
     with launch(args.env, cfg) as env:
+        u = env.unwrapped
+        if scripted:
+            policy = ScriptedPolicy(args.policy, u.num_envs)
+        else:
+            policy = make_policy(args.policy, args.env, checkpoint, u.num_envs, str(u.device), args.seed)
         obs, _ = env.reset(seed=args.seed)
-        print(f"env 0: {env.unwrapped.instructions[0]!r} ({args.num_envs} envs on {cfg.sim.device})")
+        policy.reset(torch.arange(u.num_envs))
+        print(f"env 0: {u.instructions[0]!r} ({args.num_envs} envs on {cfg.sim.device})")
         start = time.perf_counter()
-        for step in tqdm(range(args.steps), desc=f"{args.env}/{args.policy}", unit="step"):
-            obs, _, _, _, extras = env.step(policy.act(step))
+        for _ in tqdm(range(args.steps), desc=f"{args.env}/{args.policy}", unit="step"):
+            actions = policy.act(
+                {**obs, "instruction": list(u.instructions), "episode_id": list(u.episode_id)}
+            )
+            obs, _, _, _, extras = env.step(actions)
             if "episode" in extras:
                 done = extras["episode"]
                 ended += len(done["env_ids"])
                 successes += int(done["success"].sum())
+                policy.reset(done["env_ids"])
             if args.video is not None:
                 frames.append(frame(obs))
         elapsed = time.perf_counter() - start

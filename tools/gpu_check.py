@@ -250,7 +250,7 @@ class TinyRecipe:
     """The trainer's smallest recipe: fit y = 2x for a few steps (each process starts from its own weights,
     which DDP must replace with rank 0's)."""
 
-    kind, env, checkpoint_name = "gpu_check", "none", "policy.pt"
+    kind, env, checkpoint_name, weight_decay = "gpu_check", "none", "policy.pt", 0.0
 
     def __init__(self):
         from training.config import DictConfig

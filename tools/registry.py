@@ -1,20 +1,25 @@
-"""Every policy by kind: where its checkpoint lives, the command that trains it, and the one loader that
-builds it from the kind its checkpoint records. Checks run before any simulation starts."""
+"""Every model kind, one entry each (training/kinds.py `ModelKind`): the experts' (experts/kinds.py) and the
+students' (policies/kinds.py), joined here because experts and policies never import each other. Every
+command reads this table: where a kind's checkpoint lives, the command that trains it, the loader that
+builds its policy from its checkpoint, and the checks that run before any simulation starts."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from envs.registry import ENVS
+from experts.kinds import KINDS as EXPERT_KINDS
+from experts.kinds import labeller
+from policies.kinds import KINDS as STUDENT_KINDS
 from rollouts.policy import Policy
 from storage import runs_dir
 from training.checkpoint import CheckpointError, read_checkpoint
+from training.kinds import ModelKind, PolicyRequest, select, table
 
-POLICY_KINDS = ("expert", "planner", "siglip_bc", "pignav", "late_fusion", "random")
-STUDENTS = ("siglip_bc", "pignav", "late_fusion")  # trained by tools/train.py, act from cameras
-NEEDS_CHECKPOINT = {kind: kind in ("expert", *STUDENTS) for kind in POLICY_KINDS}
-NEEDS_CAMERAS = {kind: kind in STUDENTS for kind in POLICY_KINDS}
-CHECKPOINT_NAME = {"expert": "expert.zip", **dict.fromkeys(STUDENTS, "policy.pt")}
+KINDS: dict[str, ModelKind] = table(*EXPERT_KINDS.values(), *STUDENT_KINDS.values())
+POLICY_KINDS = tuple(select(KINDS, policy=True))  # those that drive the robot
+TRAINED_KINDS = tuple(select(KINDS, train=True))  # tools/train.py's
+OPEN_LOOP_KINDS = tuple(select(KINDS, open_loop=True))  # evaluation/open_loop.py's
+LABELLERS = {k.labels: k.name for k in KINDS.values() if k.labels}  # envs' demo_expert names -> kinds
 
 
 class MissingCheckpointError(FileNotFoundError):
@@ -26,16 +31,17 @@ def train_command(kind: str, env: str) -> list[str]:
 
 
 def default_checkpoint(kind: str, env: str) -> Path:
-    return runs_dir(env, kind) / CHECKPOINT_NAME[kind]
+    return runs_dir(env, kind) / KINDS[kind].checkpoint_name
 
 
 def resolve_checkpoint(kind: str, env: str, checkpoint: Path | None) -> Path | None:
     """The checkpoint file for a policy (a run directory is accepted), or None for kinds without one."""
-    if not NEEDS_CHECKPOINT[kind]:
+    entry = KINDS[kind]
+    if not entry.needs_checkpoint:
         return None
     path = Path(checkpoint) if checkpoint is not None else default_checkpoint(kind, env)
     if path.is_dir():
-        path = path / CHECKPOINT_NAME[kind]
+        path = path / entry.checkpoint_name
     if not path.exists():
         raise MissingCheckpointError(f"no {kind} checkpoint at {path}; train it with "
                                      f"`{' '.join(train_command(kind, env))}` or pass --train-missing")  # fmt: skip
@@ -44,49 +50,27 @@ def resolve_checkpoint(kind: str, env: str, checkpoint: Path | None) -> Path | N
 
 def check_policy(kind: str, env: str, checkpoint: Path | None, encoder_weights: Path | None = None) -> dict:
     """The checkpoint's metadata, read before any simulation starts. Raises CheckpointError (a checkpoint
-    for another kind or env, or a damaged one) or EncoderWeightsMissing, with messages that say what to do."""
-    if kind == "planner" and ENVS[env].demo_expert != "planner":
-        raise CheckpointError(f"the planner follows shortest paths in the image-goal scenes, not in {env}; "
-                              f"use --env {' | '.join(e for e, s in ENVS.items() if s.demo_expert == 'planner')}")  # fmt: skip
+    for another kind or env, or a damaged one, or a kind that cannot act in the env) or
+    EncoderWeightsMissing, with messages that say what to do."""
+    entry = KINDS[kind]
+    problem = entry.env_problem(env) if entry.env_problem else None
+    if problem:
+        raise CheckpointError(problem)
     if checkpoint is None:
         return {}
     hint = f"train one with `{' '.join(train_command(kind, env))}`"
     meta = {k: v for k, v in read_checkpoint(checkpoint, kind, env, hint).items() if k != "state_dict"}
-    if kind == "expert":
-        from experts.ppo.expert import load_model
-
-        load_model(checkpoint, env)  # the zip's model must load too, not only its metadata
-    if kind == "siglip_bc":
-        from policies.encoders.base import ENCODERS, find_in_hf_cache
-        from policies.encoders.weights import check_weights_folder
-
-        if encoder_weights is not None:
-            check_weights_folder(encoder_weights)
-        elif ENCODERS.get(meta.get("encoder")) is not None:
-            find_in_hf_cache(meta["encoder"])
+    if entry.check is not None:
+        entry.check(PolicyRequest(env, checkpoint, 1, encoder_weights=encoder_weights), meta)
     return meta
 
 
 def make_policy(kind: str, env: str, checkpoint: Path | None, num_envs: int, device: str, seed: int = 0,
                 encoder_weights: Path | None = None) -> Policy:  # fmt: skip
     """The policy of `kind`, built from its checkpoint (read again: `check_policy` ran before the sim)."""
-    if kind == "random":
-        from policies.random_policy.policy import RandomPolicy
+    return KINDS[kind].load_policy(PolicyRequest(env, checkpoint, num_envs, device, seed, encoder_weights))
 
-        return RandomPolicy(num_envs, seed)
-    if kind == "planner":
-        from experts.planner import PlannerPolicy
 
-        return PlannerPolicy()
-    if kind == "expert":
-        from experts.ppo.expert import ExpertPolicy
-
-        return ExpertPolicy(checkpoint, env, device)
-    ckpt = read_checkpoint(checkpoint, kind, env)
-    if kind == "siglip_bc":
-        from policies.siglip_bc import SiglipBCPolicy
-
-        return SiglipBCPolicy.from_checkpoint(ckpt, num_envs, device, encoder_weights)
-    from policies.pignav import PigNavPolicy
-
-    return PigNavPolicy.from_checkpoint(ckpt, num_envs, device)
+def make_labeller(label: str, checkpoint: Path | None, env: str):
+    """`labeller(env)` -> the expert envs call `label` ("ppo", "planner"), built where the simulation is."""
+    return labeller(LABELLERS[label], checkpoint, env)

@@ -54,6 +54,10 @@ class Stage:
     steps: int | Callable[[Any], int]
     best_key: str | None = None  # stages sharing a key compete for one best checkpoint (default: name)
     start_from_best: bool = False  # start from the previous stage's best instead of its last weights
+    # a stage trained by a trainer of its own (MAE-sim, kept in a folder runs share): `fit(model, data)`
+    # trains it (or finds it trained), changes `model` in place and returns its log rows; this run logs them
+    # and resumes after it, but keeps no best checkpoint of it
+    fit: Callable[[nn.Module, Any], list[dict]] | None = None
 
     @property
     def key(self) -> str:
@@ -79,6 +83,7 @@ class Recipe(Protocol):
     env: str  # the env the model is for ("+"-joined envs for env-agnostic models such as the IDM)
     config: Any  # a DictConfig: to_dict() goes into every checkpoint
     checkpoint_name: str  # the run's checkpoint: policy.pt, idm.pt, ...
+    weight_decay: float  # AdamW's, for every stage
 
     def build_model(self) -> nn.Module: ...
 
@@ -211,6 +216,17 @@ class Trainer:
             steps = stage.steps(data) if callable(stage.steps) else stage.steps
             if state["init"] is None:  # a fresh model
                 state["init"] = recipe.prepare(model, data)
+            if stage.fit is not None:
+                rows = [{**row, "stage": stage.name} for row in stage.fit(model, data)]
+                state.update(stage=index + 1, step=0, done=index + 1 >= len(stages))
+                state["seconds"] = time.perf_counter() - started
+                generators = distributed.all_gather(generator.get_state())
+                if main:
+                    for row in rows:
+                        self._append_log(row)
+                    optimizer = torch.optim.AdamW(model.parameters())  # a resume point after it starts afresh
+                    self._save_resume_point(model, optimizer, generators, state)
+                continue
             if state["step"] == 0 and stage.start_from_best and index > 0 and main:
                 previous = stages[index - 1].key
                 model.load_state_dict(
@@ -220,7 +236,7 @@ class Trainer:
                 )
             synced = distributed.synced(model)  # under torchrun: rank 0's weights go to every process
             optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.learning_rate(0, steps),
-                                          weight_decay=getattr(recipe.config, "weight_decay", 0.0))  # fmt: skip
+                                          weight_decay=recipe.weight_decay)  # fmt: skip
             if saved is not None and state["step"] > 0:
                 optimizer.load_state_dict(saved["optimizer"])
             saved = None

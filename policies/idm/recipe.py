@@ -50,6 +50,10 @@ class IDMRecipe:
     kind = KIND
     checkpoint_name = CHECKPOINT
 
+    @property
+    def weight_decay(self) -> float:
+        return self.config.weight_decay
+
     def __init__(self, config: IDMConfig, train_files: list[Path], heldout_files: list[Path]):
         self.config, self.train_files, self.heldout_files = config, train_files, heldout_files
         self.env = "+".join(sorted({read_env(f) for f in train_files}))

@@ -160,6 +160,10 @@ class MAERecipe:
     kind = "mae"
     checkpoint_name = "mae.pt"
 
+    @property
+    def weight_decay(self) -> float:
+        return self.config.weight_decay
+
     def __init__(self, config: MAEConfig, frames: torch.Tensor):
         self.config, self.frames = config, frames
         self.env = "+".join(config.sources)

@@ -15,9 +15,11 @@ from policies.pignav.model import PigNavNet
 class PigNavPolicy:
     """Acts from ``obs['rgb']`` and ``obs['goal_rgb']`` only."""
 
-    def __init__(self, model: PigNavNet, config: PigNavConfig, num_envs: int, device: str = "cpu"):
+    def __init__(self, model: PigNavNet, config: PigNavConfig, num_envs: int, device: str = "cpu",
+                 metadata: dict | None = None):  # fmt: skip
+        """`metadata`: what its checkpoint records besides the weights (variant, data...; {} in training)."""
         self.model, self.config, self.device = model.to(device).eval(), config, device
-        self.kind = config.kind
+        self.kind, self.metadata = config.kind, metadata or {}
         self.controller = WaypointController(num_envs, config.speed, config.max_wheel_change, device)
         self.context = None
         if config.context:
@@ -35,9 +37,7 @@ class PigNavPolicy:
         config = PigNavConfig.from_dict(ckpt["config"])
         model = PigNavNet(config)
         model.load_state_dict(ckpt["state_dict"])
-        policy = cls(model, config, num_envs, device)
-        policy.metadata = {k: v for k, v in ckpt.items() if k != "state_dict"}
-        return policy
+        return cls(model, config, num_envs, device, {k: v for k, v in ckpt.items() if k != "state_dict"})
 
     def reset(self, env_ids: torch.Tensor) -> None:
         self.controller.reset(env_ids)

@@ -1,9 +1,14 @@
 """PIG-Nav (and late fusion) for the trainer: [MAE-sim on the training frames] -> pretraining on a mix
 of scene styles -> fine-tuning on the target env with a fraction of its demonstrations, which starts
-from the pretraining's best checkpoint."""
+from the pretraining's best checkpoint.
+
+MAE-sim is a stage of the run (its rows in the run's log, a resume point after it), trained by a trainer
+of its own in runs/mae-sim/<setting>: runs that need the same encoder share that folder (its lock waits
+while another run trains it), so the second finds it trained."""
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterator
 from dataclasses import replace
 from functools import partial
@@ -18,7 +23,7 @@ from policies.pignav.open_loop import open_loop_errors, open_loop_score
 from policies.pignav.policy import PigNavPolicy
 from policies.pignav.processing import DemoSet, compute_losses, load_demos, mix, sample_batch, sample_targets
 from training.checkpoint import read_checkpoint
-from training.trainer import Stage, Trainer, learning_rate
+from training.trainer import LOG, Stage, Trainer, learning_rate
 
 
 def stage_variant(config: PigNavConfig, stage: str) -> str:
@@ -35,6 +40,10 @@ def model_policy(config: PigNavConfig, model: PigNavNet, num_envs: int) -> PigNa
 class PigNavRecipe:
     checkpoint_name = "policy.pt"
 
+    @property
+    def weight_decay(self) -> float:
+        return self.config.weight_decay
+
     def __init__(self, config: PigNavConfig, env: str, demo_dirs: dict[str, Path], mae_dir: Path,
                  pretrained: Path | None = None, mae_weights: Path | None = None, seed: int = 0,
                  device: str | torch.device | None = None):  # fmt: skip
@@ -44,6 +53,7 @@ class PigNavRecipe:
         self.demo_dirs, self.mae_dir = demo_dirs, Path(mae_dir)
         self.pretrained, self.mae_weights, self.seed, self.device = pretrained, mae_weights, seed, device
         self._heldout: dict[str, DemoSet] = {}
+        self._first: DemoSet | None = None  # the first training stage's data, which MAE-sim learns from
 
     def build_model(self) -> PigNavNet:
         return PigNavNet(self.config)
@@ -65,7 +75,38 @@ class PigNavRecipe:
                 return load_demos(self.stage_dirs("finetune"), c, c.demo_episodes, c.fraction)
 
             stages.append(Stage("finetune", load, c.finetune_steps, start_from_best=bool(stages)))
+        if c.init == "mae-sim" and self.pretrained is None:  # before the first stage, on its frames
+            first = stages[0]
+            first.load = self.handed_over(first.load)
+            stages.insert(0, Stage("mae-sim", first.load, c.mae_steps, fit=self.fit_mae))
         return stages
+
+    def handed_over(self, load):
+        """`load`, loading once for two calls: the MAE-sim stage's, then the next stage's (which takes it)."""
+
+        def once() -> DemoSet:
+            if self._first is not None:
+                data, self._first = self._first, None
+                return data
+            self._first = load()
+            return self._first
+
+        return once
+
+    def mae_config(self, data: DemoSet) -> MAEConfig:
+        return MAEConfig.for_model(self.config, data.sources)
+
+    def fit_mae(self, model: PigNavNet, data: DemoSet) -> list[dict]:
+        """The MAE-sim stage: train the MAE on `data`'s frames in its shared folder (or find it trained there)
+        and start the encoder from it; its log rows are the stage's."""
+        mae = self.mae_config(data)
+        run = self.mae_dir / mae.tag()
+        path = Trainer(
+            run, MAERecipe(mae, data.frames), seed=self.seed, shared=True, device=self.device
+        ).fit()
+        model.encoder.load_image_weights(encoder_weights(read_checkpoint(path, "mae")))
+        with (run / LOG).open(newline="") as f:
+            return list(csv.DictReader(f))
 
     def stage_dirs(self, stage: str) -> list[Path]:
         """The demonstration folders a stage learns from (its held-out episodes validate it)."""
@@ -94,12 +135,9 @@ class PigNavRecipe:
         if self.config.init == "mae-imagenet":
             init_from_mae_imagenet(model.encoder, self.mae_weights)
             return "mae-imagenet"
-        if self.config.init == "mae-sim":
-            mae = MAEConfig.for_model(self.config, data.sources)
-            path = Trainer(self.mae_dir / mae.tag(), MAERecipe(mae, data.frames), seed=self.seed, shared=True,
-                           device=self.device).fit()  # fmt: skip
-            model.encoder.load_image_weights(encoder_weights(read_checkpoint(path, "mae")))
-            return f"mae-sim {path}"
+        if self.config.init == "mae-sim":  # the MAE-sim stage, next, sets the encoder's weights
+            mae = self.mae_config(data)
+            return f"mae-sim {self.mae_dir / mae.tag() / MAERecipe.checkpoint_name}"
         return "scratch"
 
     def open_loop(self, model: PigNavNet, stage: Stage) -> dict:

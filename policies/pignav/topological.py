@@ -42,7 +42,7 @@ class TopologicalNavigator:
         if "distance" not in policy.model.heads.shapes:
             raise ValueError("topological navigation localises with the distance head; this model has none")
         self.policy, self.graphs, self.kind = policy, graphs, policy.kind
-        self.metadata = getattr(policy, "metadata", {})
+        self.metadata = policy.metadata
         self.relocalise_every, self.window_m, self.shortcut_m = relocalise_every, window_m, shortcut_m
         self.subgoal_m, self.goal_m, self.batch = subgoal_m, goal_m, batch
         self.plans: dict[int, Plan | None] = {}

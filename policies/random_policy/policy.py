@@ -9,7 +9,7 @@ class RandomPolicy:
     kind = "random"
 
     def __init__(self, num_envs: int, seed: int = 0):
-        self.num_envs = num_envs
+        self.num_envs, self.metadata = num_envs, {}
         self.generator = torch.Generator().manual_seed(seed)
 
     def reset(self, env_ids: torch.Tensor) -> None:

@@ -24,8 +24,10 @@ class SiglipBCPolicy:
     kind = KIND
 
     def __init__(self, model: BCMLP, encoder: FrozenEncoder, config: SiglipBCConfig, num_envs: int,
-                 device: str = "cpu"):  # fmt: skip
+                 device: str = "cpu", metadata: dict | None = None):  # fmt: skip
+        """`metadata`: what its checkpoint records besides the weights (variant, data...; {} in training)."""
         self.model, self.encoder, self.config, self.device = model.to(device).eval(), encoder, config, device
+        self.metadata = metadata or {}
         self.encoder_name = encoder.name
         self.context = ContextBuffer(num_envs, config.context + 1, encoder.dim, device)
         self._texts: dict[str, torch.Tensor] = {}
@@ -38,9 +40,9 @@ class SiglipBCPolicy:
         encoder = make_encoder(ckpt["encoder"], device, encoder_weights)
         model = build_model(config, encoder.dim)
         model.load_state_dict(ckpt["state_dict"])
-        policy = cls(model, encoder, config, num_envs, device)
-        policy.metadata = {k: v for k, v in ckpt.items() if k != "state_dict"}
-        return policy
+        return cls(
+            model, encoder, config, num_envs, device, {k: v for k, v in ckpt.items() if k != "state_dict"}
+        )
 
     def reset(self, env_ids: torch.Tensor) -> None:
         self.context.reset(env_ids)

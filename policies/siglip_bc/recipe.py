@@ -52,6 +52,10 @@ class SiglipBCRecipe:
     kind = KIND
     checkpoint_name = "policy.pt"
 
+    @property
+    def weight_decay(self) -> float:
+        return self.config.weight_decay
+
     def __init__(self, config: SiglipBCConfig, env: str, encoder: FrozenEncoder, demos_dir: Path | None,
                  dagger: Dagger | None = None):  # fmt: skip
         self.config, self.env, self.encoder = config, env, encoder
