@@ -455,3 +455,34 @@ def test_open_loop_command_measures_a_checkpoint_on_all_or_heldout_episodes(fusi
         assert report["checkpoint"] == str(path) and report["frames"] == 24 * report["episodes"]
         assert {"final", "hindsight_15"} <= set(report)
         assert all(math.isfinite(v) for v in report["final"].values())
+
+
+def test_each_env_gets_its_own_waypoints_and_controller_and_flags_win():
+    from policies.pignav.config import ENV_DEFAULTS, PigNavConfig, config_from_args
+    from tools.train import build_parser
+
+    parser, _ = build_parser()
+    arena = config_from_args(parser.parse_args(["pignav", "--env", "arena"]))
+    rooms = config_from_args(parser.parse_args(["pignav", "--env", "rooms"]))
+    for key, value in ENV_DEFAULTS["arena"].items():
+        assert getattr(arena, key) == value
+    study = PigNavConfig()  # the scene study's recipe is the defaults
+    assert (rooms.waypoint_stride, rooms.waypoint_spacing, rooms.lookahead, rooms.max_wheel_change) == (
+        study.waypoint_stride, study.waypoint_spacing, study.lookahead, study.max_wheel_change)  # fmt: skip
+    assert rooms.goal_augment and not arena.goal_augment
+    flagged = config_from_args(parser.parse_args(["pignav", "--env", "arena", "--lookahead", "2"]))
+    assert flagged.lookahead == 2
+
+
+def test_time_spaced_waypoints_are_the_poses_every_stride_steps_and_stop_at_the_goal():
+    config = PigNavConfig(waypoints=3, waypoint_stride=2, waypoint_spacing=0.1)
+    pose = torch.tensor([[0.1 * i, 0.0, 0.0] for i in range(6)], dtype=torch.float64)
+    arc = torch.arange(6, dtype=torch.float64) * 0.1
+    from policies.pignav.processing import local_waypoints
+
+    wp = local_waypoints(pose, arc, torch.tensor([0, 3]), torch.tensor([5, 4]), config)
+    assert torch.allclose(
+        wp[0, :, 0], torch.tensor([2.0, 4.0, 5.0], dtype=torch.float64)
+    )  # /0.1 m, stops at 5
+    assert torch.allclose(wp[1, :, 0], torch.tensor([1.0, 1.0, 1.0], dtype=torch.float64))  # goal at step 4
+    assert torch.allclose(wp[..., 2], torch.ones(2, 3, dtype=torch.float64))  # no heading change
