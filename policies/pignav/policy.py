@@ -27,11 +27,6 @@ class PigNavPolicy:
             self.context = ContextBuffer(num_envs, config.context + 1, pixels, device)
 
     @classmethod
-    def for_model(cls, config: PigNavConfig, model: PigNavNet, num_envs: int) -> PigNavPolicy:
-        """The policy of a model in training (on the CPU)."""
-        return cls(model, config, num_envs, "cpu")
-
-    @classmethod
     def from_checkpoint(cls, ckpt: dict, num_envs: int, device: str = "cpu") -> PigNavPolicy:
         """The policy from a checkpoint dict (`training.read_checkpoint`)."""
         config = PigNavConfig.from_dict(ckpt["config"])
