@@ -19,8 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from envs.registry import ENVS, EnvConfigError, env_spec, eval_layout, launch
+from envs.scenes import TRAVERSALS
 from envs.viz import VIZ_CHOICES, VizUnavailable, apply_viz
 from episodes.sets import GRADED, SPLITS, EpisodeSetError, episode_tags, load_episode_set
+from evaluation.oracles import GRAPH_ORACLES, ORACLES, oracle_variant
 from evaluation.report import read_episodes_csv, write_report, write_video
 from rollouts.metrics import steps_ratio, summarize, summarize_groups
 from rollouts.workers import WorkerError
@@ -80,6 +82,16 @@ def expert_comparison(out_dir: Path, summary: dict, records: list) -> dict:
         print(f"no steps ratio against the expert: its results in {expert_dir} are damaged ({err})")
         return {}
     return {"steps_ratio_vs_expert": ratio, "steps_ratio_pairs": pairs}
+
+
+def variant_name(variant: str | None, args) -> str | None:
+    """The results rows' variant: the model's, then the graph's traversal and the oracle, if any."""
+    parts = [variant] if variant else []
+    if args.graph:
+        parts.append(f"graph ({args.traversal or 'route'} traversal)")
+    if args.oracle:
+        parts.append(oracle_variant(args.oracle))
+    return " + ".join(parts) or None
 
 
 def env_cfg_with_viz(parser, args, cameras: bool):
@@ -190,7 +202,14 @@ def build_parser():
     parser.add_argument("--viz-port", type=int, default=None, help="viser/rerun web port (default 8080/9090)")
     parser.add_argument("--graph", action="store_true",
                         help="PIG-Nav / late fusion in the scenes: navigate through a topological graph of a prior "
-                             "traversal of each episode's layout (built once into data/<env>/graphs_<split>/)")  # fmt: skip
+                             "traversal of each episode's layout (built once into data/<env>/graphs_<split>_<traversal>/)")  # fmt: skip
+    parser.add_argument("--traversal", choices=TRAVERSALS, default=None,
+                        help="with --graph: the prior traversal, start to goal (route, default) or by way of random "
+                             "places (random, harder)")  # fmt: skip
+    parser.add_argument("--oracle", choices=ORACLES, default=None,
+                        help="privileged diagnostic (its rows say oracle): pose = the graph localised by true poses; "
+                             "planner = the planner drives to the learned localisation's node; face = turn to the "
+                             "path first (evaluation/oracles.py)")  # fmt: skip
     parser.add_argument("--replay", type=Path, default=None, metavar="RESULTS_DIR",
                         help="replay a recorded episode of a results folder")  # fmt: skip
     parser.add_argument("--episode", type=int, default=0, help="the episode id to --replay")
@@ -202,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(parser, argv)
     if args.replay is not None:
         refuse_flags(parser, args, ["policy", "checkpoint", "layout", "num_envs", "split", "episodes", "workers",
-                                    "ray_address", "video", "train_missing", "encoder_weights", "graph"],
+                                    "ray_address", "video", "train_missing", "encoder_weights", "graph", "traversal", "oracle"],
                      "does not apply to --replay: it replays what the results folder recorded")  # fmt: skip
         return replay_main(parser, args)
     if args.policy is None:
@@ -229,9 +248,15 @@ def main(argv: list[str] | None = None) -> int:
         graphs = " or ".join(k for k in POLICY_KINDS if KINDS[k].graph)
         scenes = ", ".join(e for e in ENVS if env_spec(e).eval_layout is None)
         parser.error(f"--graph is for --policy {graphs} in the image-goal scenes ({scenes})")
-    if uses_workers(args) and (args.graph or args.viz != "none"):
+    if not args.graph:
+        refuse_flags(parser, args, ["traversal"], "is the graph's prior traversal (--graph)")
+    if args.oracle in GRAPH_ORACLES and not args.graph:
+        parser.error(f"--oracle {args.oracle} changes the graph navigator: add --graph")
+    if args.oracle and (not KINDS[args.policy].graph or env_spec(args.env).eval_layout is not None):
+        parser.error("--oracle is for PIG-Nav / late fusion in the image-goal scenes")
+    if uses_workers(args) and (args.graph or args.oracle or args.viz != "none"):
         parser.error(
-            "--graph and --viz run in this process's simulation; leave out --workers / --ray-address"
+            "--graph, --oracle and --viz run in this process's simulation; leave out --workers / --ray-address"
         )
     cfg = env_cfg_with_viz(parser, args, cameras=KINDS[args.policy].cameras or args.video)
     try:
@@ -259,26 +284,27 @@ def main(argv: list[str] | None = None) -> int:
         fail(parser, err)
 
 
-def traversal_graphs(env, env_name: str, split: str, episodes: list) -> tuple[dict, dict]:
-    """The topological graph of a prior traversal of each episode's layout: read from
-    data/<env>/graphs_<split>/, the missing ones rendered first (in this simulation). Returns the graphs by
-    episode id and what they cost: nodes per graph, and the wall time of rendering them."""
-    import numpy as np
-
+def traversal_graphs(env, env_name: str, split: str, episodes: list, kind: str) -> tuple[dict, dict]:
+    """The topological graph of a prior traversal (`kind`, envs.scenes.TRAVERSALS) of each episode's layout:
+    read from data/<env>/graphs_<split>_<kind>/, the missing ones rendered first (in this simulation), each
+    node from VIEWS headings. Returns the graphs by episode id and what they cost: nodes per graph, and the
+    wall time of rendering them."""
     from envs.scenes import generate, traversal
-    from episodes.graphs import TraversalGraph, load_graph, record_build, save_graph
+    from episodes.graphs import VIEWS, TraversalGraph, load_graph, record_build, save_graph, view_poses
     from rollouts.traversal import render_traversals
 
-    folder = data_dir(env_name, f"graphs_{split}")
+    folder = data_dir(env_name, f"graphs_{split}_{kind}")
     graphs = {i: g for i in range(len(episodes)) if (g := load_graph(folder, i)) is not None}
     missing = [i for i in range(len(episodes)) if i not in graphs]
     if missing:
         start = time.perf_counter()
-        routes = [traversal(generate(env_name, episodes[i][0]), episodes[i][1], np.random.default_rng([i, 7]))
-                  for i in missing]  # fmt: skip
-        images = render_traversals(env, [episodes[i] for i in missing], routes)
+        routes = [traversal(generate(env_name, episodes[i][0]), episodes[i][1], np.random.default_rng([i, 7]),
+                            kind=kind) for i in missing]  # fmt: skip
+        images = render_traversals(env, [episodes[i] for i in missing], [view_poses(r) for r in routes])
         for i, route, seen in zip(missing, routes, images, strict=True):
-            graphs[i] = TraversalGraph(seen, route.astype(np.float32))
+            graphs[i] = TraversalGraph(
+                seen.reshape(len(route), VIEWS, *seen.shape[1:]), route.astype(np.float32)
+            )
             save_graph(folder, i, graphs[i])
         record_build(folder, len(missing), sum(len(r) for r in routes), time.perf_counter() - start)
     info = json.loads((folder / "graphs.json").read_text()) if (folder / "graphs.json").exists() else {}
@@ -286,6 +312,27 @@ def traversal_graphs(env, env_name: str, split: str, episodes: list) -> tuple[di
     return graphs, {"graphs": len(graphs), "mean_nodes": float(np.mean(nodes)), "max_nodes": int(np.max(nodes)),
                     "build_seconds_per_graph": round(info.get("seconds", 0.0) / max(info.get("graphs", 1), 1), 2),
                     "folder": str(folder)}  # fmt: skip
+
+
+def with_graph_and_oracle(args, env, policy, episodes: list) -> tuple[object, dict]:
+    """The policy, navigating the topological graph with --graph, wrapped by the --oracle diagnostic; and
+    what the graphs cost ({} without --graph)."""
+    from evaluation import oracles
+
+    u, graph_info = env.unwrapped, {}
+    if args.graph:
+        from policies.pignav.topological import TopologicalNavigator
+
+        kind = args.traversal or "route"
+        graphs, graph_info = traversal_graphs(env, args.env, args.split, episodes, kind)
+        localiser = oracles.PoseLocaliser(u) if args.oracle == "pose" else None
+        policy = TopologicalNavigator(policy, graphs, localiser)
+        graph_info["traversal"] = kind
+        if args.oracle == "planner":
+            policy = oracles.PlannerDrive(policy, u)
+    if args.oracle == "face":
+        policy = oracles.FacePathFirst(policy, u.num_envs)
+    return policy, graph_info
 
 
 def evaluate(args, cfg, checkpoint: Path | None, episodes: list, out_dir: Path) -> int:
@@ -307,12 +354,7 @@ def evaluate(args, cfg, checkpoint: Path | None, episodes: list, out_dir: Path) 
             result = run_episodes_on_workers(pool, policy_for, episodes, seed=args.seed, video_episodes=video)
     else:
         with launch(args.env, cfg) as env:
-            policy = policy_for(env)
-            if args.graph:
-                from policies.pignav.topological import TopologicalNavigator
-
-                graphs, graph_info = traversal_graphs(env, args.env, args.split, episodes)
-                policy = TopologicalNavigator(policy, graphs)
+            policy, graph_info = with_graph_and_oracle(args, env, policy_for(env), episodes)
             result = run_episodes(env, policy, episodes, seed=args.seed, video_episodes=video)
     for record in result.records:  # what the set says of each episode: distance bin, goal visible at start
         tags = episode_tags(episodes[record.episode_id])
@@ -325,7 +367,8 @@ def evaluate(args, cfg, checkpoint: Path | None, episodes: list, out_dir: Path) 
         "split": args.split,
         "checkpoint": str(checkpoint) if checkpoint else None,
         "encoder": result.policy_info.get("encoder"),
-        "variant": (result.policy_info.get("variant") or "") + (" + graph" if args.graph else "") or None,
+        "variant": variant_name(result.policy_info.get("variant"), args),
+        "oracle": args.oracle,
         "instruction_style": getattr(cfg, "instruction_style", None),
         "num_envs": cfg.scene.num_envs,
         "workers": args.workers if uses_workers(args) else 1,

@@ -75,6 +75,57 @@ def main(style: str) -> dict:
             out["demo_episodes"] = len(dataset.episode_files(tmp))
             out["demo_keys"] = sorted(data["labels"]) + sorted(data["obs"])
             out["demo_attrs"] = {k: str(attrs[k]) for k in ("target", "layout", "success")}
+        out.update(graph_navigation(env, style))
+    return out
+
+
+def graph_navigation(env, style: str) -> dict:
+    """The graph navigator's route logic with the oracles: localised by true poses, the planner driving to
+    its nodes, two mid-distance episodes with the harder random traversal; and the face-the-path oracle."""
+    from envs.scenes import generate, traversal
+    from episodes.graphs import VIEWS, TraversalGraph, view_poses
+    from episodes.sets import load_episode_set
+    from evaluation.oracles import FacePathFirst, PlannerDrive, PoseLocaliser
+    from policies.pignav.config import PigNavConfig
+    from policies.pignav.model import PigNavNet
+    from policies.pignav.policy import PigNavPolicy
+    from policies.pignav.topological import TopologicalNavigator
+    from rollouts.closed_loop import run_episodes as evaluate
+    from rollouts.traversal import render_traversals
+
+    u = env.unwrapped
+    episodes = load_episode_set(style, "val_graded", "val_graded")[10:12]  # the mid bin
+    routes = [traversal(generate(style, seed), ep, np.random.default_rng(i), kind="random")
+              for i, (seed, ep) in enumerate(episodes)]  # fmt: skip
+    images = render_traversals(env, episodes, [view_poses(r) for r in routes], progress=False)
+    graphs = {i: TraversalGraph(seen.reshape(len(r), VIEWS, *seen.shape[1:]), r.astype(np.float32))
+              for i, (r, seen) in enumerate(zip(routes, images, strict=True))}  # fmt: skip
+    config = PigNavConfig(depth=1, image_size=32, patch_size=16, head_hidden=32)
+    policy = PigNavPolicy(PigNavNet(config), config, u.num_envs)
+    navigator = TopologicalNavigator(policy, graphs, PoseLocaliser(u))
+    result = evaluate(env, PlannerDrive(navigator, u), episodes, progress=False)
+    out = {"graph_oracle_success": [r.success for r in result.records],
+           "graph_nodes": [len(g) for g in graphs.values()]}  # fmt: skip
+
+    # face the path: the policy is told to stand still; after the turn the path lies ahead
+    class Still:
+        kind, metadata = "still", {}
+
+        def reset(self, env_ids):
+            pass
+
+        def act(self, obs):
+            return torch.zeros(len(obs["policy"]), 2)
+
+    from envs.scenes.scene_env_cfg import STATE_WAYPOINTS
+
+    obs, _ = env.reset(seed=3)
+    face = FacePathFirst(Still(), u.num_envs)
+    face.reset(torch.arange(u.num_envs))
+    for _ in range(60):
+        obs, *_ = env.step(face.act(obs))
+    ahead = obs["policy"][:, STATE_WAYPOINTS].view(u.num_envs, -1, 2)[:, 1]
+    out["faced_bearing_deg"] = torch.rad2deg(torch.atan2(ahead[:, 1], ahead[:, 0])).abs().tolist()
     return out
 
 

@@ -197,6 +197,17 @@ CASES = [
     (run, ["--policy", "expert", "--profile", "paper"], "--profile is the training scale of --train-missing"),
     (run, ["--policy", "random", "--episode", "3"], "--episode is for --replay"),
     (run, ["--policy", "random", "--video-format", "mp4"], "--video-format is for --video"),
+    (run, ["--policy", "random", "--traversal", "random"], "--traversal is the graph's prior traversal"),
+    (
+        run,
+        ["--policy", "pignav", "--env", "rooms", "--oracle", "pose"],
+        "--oracle pose changes the graph navigator",
+    ),
+    (
+        run,
+        ["--policy", "random", "--oracle", "face"],
+        "--oracle is for PIG-Nav / late fusion in the image-goal",
+    ),
     (run, ["--replay", "{empty}", "--policy", "random"], "--policy does not apply to --replay"),
     (
         collect,

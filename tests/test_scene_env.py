@@ -68,3 +68,9 @@ def test_the_planner_solves_test_episodes_and_collects_demonstrations(probe):
     assert probe["demo_keys"] == ["geodesic_distance", "goal_pose", "path_waypoints", "robot_pose", "target_xy",
                                   "goal_rgb", "policy", "rgb"]  # fmt: skip
     assert probe["demo_attrs"]["layout"] == "train" and probe["demo_attrs"]["success"] == "True"
+
+
+def test_the_graph_navigator_reaches_goals_with_true_localisation_and_the_face_oracle_turns(probe):
+    # the route logic (localise in route order, advance, the goal node) with every learned part an oracle
+    assert probe["graph_oracle_success"] == [True, True], probe["graph_nodes"]
+    assert all(b < 20.0 for b in probe["faced_bearing_deg"])  # FACED_DEG 15, plus the turn's coasting

@@ -337,11 +337,18 @@ def _facing_landmark(layout: SceneLayout, xy: np.ndarray, min_range: float = 0.5
     return None if best is None else best[1]
 
 
+TRAVERSALS = ("route", "random")
+
+
 def traversal(layout: SceneLayout, episode: SceneEpisode, rng: np.random.Generator, spacing: float = 0.5,
-              robot_radius: float = ROBOT_RADIUS) -> np.ndarray:  # fmt: skip
+              robot_radius: float = ROBOT_RADIUS, kind: str = "route") -> np.ndarray:  # fmt: skip
     """A prior traversal of an episode's layout, the kind a person drives to map a building before asking
-    the robot to go somewhere: from the start to a random place, on to the goal, then to another random
-    place, along shortest paths. Returns (N, 3) poses (x, y, heading of travel) `spacing` metres apart."""
+    the robot to go somewhere, along shortest paths: "route" from the start to the goal (how
+    visualnav-transformer records its maps), "random" from the start to a random place, on to the goal,
+    then to another random place (harder: the way to the goal is not the traversal's order). Returns (N, 3)
+    poses (x, y, heading of travel) `spacing` metres apart."""
+    if kind not in TRAVERSALS:
+        raise ValueError(f"traversal kind must be one of {TRAVERSALS}, got {kind!r}")
     free = np.flatnonzero(
         ndimage.binary_erosion(planning_grid(layout.occupancy, robot_radius), np.ones((3, 3)))
     )
@@ -352,7 +359,10 @@ def traversal(layout: SceneLayout, episode: SceneEpisode, rng: np.random.Generat
             np.array(np.unravel_index(free[rng.integers(len(free))], shape)), shape, PLAN_RESOLUTION
         )
 
-    stops = [episode.start_xy, somewhere(), episode.goal_xy, somewhere()]
+    if kind == "route":
+        stops = [episode.start_xy, episode.goal_xy]
+    else:
+        stops = [episode.start_xy, somewhere(), episode.goal_xy, somewhere()]
     points = [np.asarray(stops[0], float)[None]]
     for a, b in zip(stops[:-1], stops[1:], strict=True):
         planner = GeodesicPlanner(layout.occupancy, b, robot_radius)

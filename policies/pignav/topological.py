@@ -1,14 +1,24 @@
-"""Long-range image-goal navigation over a topological graph of a prior traversal (ViNT's scheme; the
-open question PIG-Nav's paper leaves): the model's distance head localises the robot and the goal among
-the graph's images, a shortest path through the graph picks the next subgoal image about a metre ahead,
-and the model drives to it as to any goal image; close to the goal it drives to the goal image itself.
+"""Long-range image-goal navigation over a topological graph of a prior traversal, the way ViNT's
+navigator (visualnav-transformer) follows its map:
 
-Edges: consecutive nodes of the traversal (their recorded spacing), and shortcuts between any two nodes
-the distance head puts within `shortcut_m` of each other (from the images alone, like ViNT's graph)."""
+1. at the start, localise the robot and the goal among all the graph's nodes and plan a route between
+   them (Dijkstra over the traversal's edges and the shortcuts the distance head finds);
+2. every few steps, localise again among a few nodes around the last one in route order, moving only
+   when another node is clearly nearer (hysteresis), and advance when the subgoal is reached;
+3. drive to the subgoal, the route node about `subgoal_m` ahead, as to any goal image (the node's view
+   that faces along the route);
+4. drive to the goal image itself only once localised at the goal node several times in a row; leave it
+   again if localisation says otherwise. A robot that is lost (every nearby node far) localises among all
+   nodes and plans a new route.
+
+Each node has several views (every 360°/V), so a view facing any way can be matched. Where the
+distances come from is a `Localiser`: the model's distance head here; the evaluator's privileged
+oracles (`evaluation/oracles.py`) plug in the true poses instead."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -21,30 +31,100 @@ from policies.pignav.policy import PigNavPolicy
 
 @dataclass
 class Plan:
-    """One env's graph and where the robot is on it."""
+    """One env's graph, its route and where the robot is on it."""
 
-    raw: torch.Tensor  # (N, H, W, 3) uint8 node images, as the policy takes goal images
-    images: torch.Tensor  # (N, 3, S, S) model images of the nodes
-    weights: np.ndarray  # (N, N) directed edge lengths [m]; inf where there is no edge
+    graph: TraversalGraph
+    images: torch.Tensor  # (N, V, 3, S, S) model images of the node views
+    weights: np.ndarray  # (N, N) edge lengths [m]; inf where there is no edge
     goal_node: int
-    node: int = -1  # -1: not localised yet
+    route: list[int] = field(default_factory=list)  # node ids from the robot's node to the goal node
+    at: int = 0  # the robot's position in `route`
     countdown: int = 0  # steps until the next localisation
-    at_goal: bool = False  # the goal image itself is the goal now
+    at_goal_count: int = 0  # localisations in a row at the goal node
+    away_count: int = 0  # localisations in a row away from it, while driving to the goal image
+    lost_count: int = 0  # localisations in a row with every nearby node far
+    to_goal: bool = False  # driving to the goal image itself
+    reroutes: int = 0
+
+    @property
+    def node(self) -> int:
+        return self.route[self.at]
+
+
+class LearnedLocaliser:
+    """Distances [m] from the model's distance head, from images alone (what the robot has at test time)."""
+
+    name = "learned"
+
+    def __init__(self, policy: PigNavPolicy, batch: int = 512):
+        if "distance" not in policy.model.heads.shapes:
+            raise ValueError("topological navigation localises with the distance head; this model has none")
+        self.policy, self.batch = policy, batch
+
+    @torch.no_grad()
+    def pairwise(self, obs: torch.Tensor, goals: torch.Tensor) -> torch.Tensor:
+        """Model images (B, 3, S, S) x (B, 3, S, S) -> (B,) predicted distances [m] from obs to goal."""
+        config, model, out = self.policy.config, self.policy.model, []
+        for i in range(0, len(obs), self.batch):
+            o = obs[i : i + self.batch].to(self.policy.device)
+            g = goals[i : i + self.batch].to(self.policy.device)
+            context = o[:, None].expand(-1, config.context, -1, -1, -1) if config.context else None
+            out.append(model(o, g, context)["distance"][:, 0].cpu() * config.distance_scale)
+        return torch.cat(out).clamp_min(0) if out else torch.zeros(0)
+
+    def shortcuts(self, plan_images: torch.Tensor, graph: TraversalGraph, env: int) -> np.ndarray:
+        """(N, N) distance from node i (its view 0) to node j (its nearest view)."""
+        n, v = plan_images.shape[:2]
+        i, j = np.meshgrid(np.arange(n), np.arange(n * v), indexing="ij")
+        d = self.pairwise(plan_images[i.ravel(), 0], plan_images.flatten(0, 1)[j.ravel()])
+        return d.view(n, n, v).amin(-1).numpy()
+
+    def goal_distances(
+        self, plan_images: torch.Tensor, graph: TraversalGraph, goal: torch.Tensor, env: int
+    ) -> np.ndarray:
+        """(N,) distance from each node (its nearest view) to the goal image `goal` (3, S, S)."""
+        n, v = plan_images.shape[:2]
+        d = self.pairwise(plan_images.flatten(0, 1), goal[None].expand(n * v, -1, -1, -1))
+        return d.view(n, v).amin(-1).numpy()
+
+    def to_nodes(
+        self, obs: dict, obs_images: torch.Tensor, queries: list[tuple[int, Plan, int]]
+    ) -> np.ndarray:
+        """(Q,) distance from env e's observation to node k of its plan (nearest view), for (e, plan, k)."""
+        if not queries:
+            return np.zeros(0)
+        v = queries[0][1].images.shape[1]
+        o = obs_images[[e for e, _, _ in queries]].repeat_interleave(v, 0)
+        nodes = torch.cat([plan.images[k] for _, plan, k in queries])
+        return self.pairwise(o, nodes).view(len(queries), v).amin(-1).numpy()
+
+
+def route_view(graph: TraversalGraph, previous: int, node: int) -> int:
+    """Which of `node`'s views faces the way from `previous` to it (the node's own heading if they are
+    the same node)."""
+    views = graph.images.shape[1]
+    heading = graph.poses[node, 2]
+    if previous != node:
+        d = graph.poses[node, :2] - graph.poses[previous, :2]
+        heading = math.atan2(d[1], d[0])
+    return int(round((heading - graph.poses[node, 2]) / (2 * math.pi / views))) % views
 
 
 class TopologicalNavigator:
     """Wraps a PIG-Nav (or late-fusion) policy: ``obs['goal_rgb']`` becomes the next subgoal's image.
-    Needs ``obs['episode_id']`` (the evaluator passes it) to find each env's graph in `graphs`."""
+    Needs ``obs['episode_id']`` (the evaluator passes it) to find each env's graph in `graphs`.
+    `localiser`: where distances come from (default: the policy's distance head)."""
 
-    def __init__(self, policy: PigNavPolicy, graphs: dict[int, TraversalGraph], relocalise_every: int = 5,
-                 window_m: float = 2.0, shortcut_m: float = 0.75, subgoal_m: float = 1.0, goal_m: float = 1.0,
-                 batch: int = 512):  # fmt: skip
-        if "distance" not in policy.model.heads.shapes:
-            raise ValueError("topological navigation localises with the distance head; this model has none")
+    def __init__(self, policy: PigNavPolicy, graphs: dict[int, TraversalGraph], localiser=None,
+                 relocalise_every: int = 5, shortcut_m: float = 0.75, subgoal_m: float = 1.0,
+                 behind: int = 1, ahead: int = 3, switch_margin_m: float = 0.15, reached_m: float = 0.3,
+                 confirm: int = 3, lost_m: float = 2.0):  # fmt: skip
         self.policy, self.graphs, self.kind = policy, graphs, policy.kind
-        self.metadata = policy.metadata
-        self.relocalise_every, self.window_m, self.shortcut_m = relocalise_every, window_m, shortcut_m
-        self.subgoal_m, self.goal_m, self.batch = subgoal_m, goal_m, batch
+        self.localiser = localiser or LearnedLocaliser(policy)
+        self.metadata = {**policy.metadata, "localiser": self.localiser.name}
+        self.relocalise_every, self.shortcut_m, self.subgoal_m = relocalise_every, shortcut_m, subgoal_m
+        self.behind, self.ahead, self.switch_margin_m = behind, ahead, switch_margin_m
+        self.reached_m, self.confirm, self.lost_m = reached_m, confirm, lost_m
         self.plans: dict[int, Plan | None] = {}
 
     def reset(self, env_ids: torch.Tensor) -> None:
@@ -52,86 +132,112 @@ class TopologicalNavigator:
             self.plans[e] = None
         self.policy.reset(env_ids)
 
-    @torch.no_grad()
-    def distances(self, obs: torch.Tensor, goals: torch.Tensor) -> torch.Tensor:
-        """Model images (B, 3, S, S) x (B, 3, S, S) -> (B,) predicted distances [m] from obs to goal."""
-        config, model, out = self.policy.config, self.policy.model, []
-        for i in range(0, len(obs), self.batch):
-            o, g = obs[i : i + self.batch], goals[i : i + self.batch]
-            context = o[:, None].expand(-1, config.context, -1, -1, -1) if config.context else None
-            out.append(model(o, g, context)["distance"][:, 0] * config.distance_scale)
-        return torch.cat(out).clamp_min(0)
+    # -- the graph and the route
 
-    def build(self, graph: TraversalGraph, goal: torch.Tensor) -> Plan:
+    def build(self, graph: TraversalGraph, goal: torch.Tensor, env: int) -> Plan:
         """Edges and the goal node of one graph; `goal` is the goal's model image (3, S, S)."""
-        size = self.policy.config.image_size
-        raw = torch.as_tensor(graph.images)
-        images = to_model_images(raw, size)
-        n = len(images)
-        i, j = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
-        d = self.distances(images[i.ravel()], images[j.ravel()]).view(n, n).numpy()
+        images = to_model_images(torch.as_tensor(graph.images).flatten(0, 1), self.policy.config.image_size)
+        images = images.view(*graph.images.shape[:2], *images.shape[1:])
+        d = self.localiser.shortcuts(images, graph, env)
         weights = np.where(d < self.shortcut_m, np.maximum(d, 0.05), np.inf)
+        weights = np.minimum(weights, weights.T)  # a shortcut either way is one both ways
         spacing = np.linalg.norm(np.diff(graph.poses[:, :2], axis=0), axis=-1)
-        k = np.arange(n - 1)
+        k = np.arange(len(graph) - 1)
         weights[k, k + 1] = weights[k + 1, k] = np.maximum(spacing, 0.05)
         np.fill_diagonal(weights, 0.0)
-        to_goal = self.distances(images, goal[None].expand(n, -1, -1, -1))
-        return Plan(raw, images, weights, int(to_goal.argmin()))
+        goal_node = int(np.argmin(self.localiser.goal_distances(images, graph, goal, env)))
+        return Plan(graph, images, weights, goal_node)
 
-    def subgoal(self, plan: Plan) -> int | None:
-        """The node about `subgoal_m` ahead on the shortest path to the goal node; None: go for the goal."""
+    def route(self, plan: Plan, start: int) -> None:
+        """Plan the route from node `start` to the goal node (just the goal node when there is none)."""
         dist, pred = dijkstra(np.where(np.isinf(plan.weights), 0, plan.weights), directed=True,
-                              indices=plan.node, return_predecessors=True)  # fmt: skip
-        if not np.isfinite(dist[plan.goal_node]) or dist[plan.goal_node] <= self.subgoal_m:
-            return None  # close to the goal, or no way there through the graph: the goal image itself
-        path = [plan.goal_node]
-        while path[-1] != plan.node:
-            path.append(pred[path[-1]])
-        path.reverse()
-        return next((v for v in path[1:] if dist[v] >= self.subgoal_m), plan.goal_node)
+                              indices=start, return_predecessors=True)  # fmt: skip
+        route = [plan.goal_node]
+        if np.isfinite(dist[plan.goal_node]):
+            while route[-1] != start:
+                route.append(int(pred[route[-1]]))
+        plan.route, plan.at = route[::-1], 0
 
-    def localise(self, plans: dict[int, Plan], obs_images: torch.Tensor, goal_images: torch.Tensor) -> None:
-        """Each plan's nearest node to the robot (among nodes within `window_m` of its last one), and
-        whether the goal image is close enough to drive to directly."""
-        pairs, owners = [], []
+    def subgoal(self, plan: Plan) -> int:
+        """The position in the route about `subgoal_m` ahead of the robot's (the goal node at most)."""
+        travelled = 0.0
+        for i in range(plan.at + 1, len(plan.route)):
+            travelled += plan.weights[plan.route[i - 1], plan.route[i]]
+            if travelled >= self.subgoal_m:
+                return i
+        return len(plan.route) - 1
+
+    # -- localisation
+
+    def localise(self, plans: dict[int, Plan], obs: dict, obs_images: torch.Tensor) -> None:
+        """Each plan's robot position among a few route nodes around its last one (all nodes at the start
+        or when lost, then a new route), with hysteresis; advance when the subgoal is reached."""
+        fresh = {e for e, p in plans.items() if not p.route}
+        queries = []
         for e, plan in plans.items():
-            if plan.node < 0:
-                nearby = np.arange(len(plan.images))
-            else:
-                reach = dijkstra(
-                    np.where(np.isinf(plan.weights), 0, plan.weights), directed=False, indices=plan.node
-                )
-                nearby = np.flatnonzero(reach <= self.window_m)
-            pairs += [(e, int(v)) for v in nearby]
-            owners.append(e)
-        obs = obs_images[[e for e, _ in pairs]]
-        nodes = torch.stack([plans[e].images[v] for e, v in pairs])
-        d = self.distances(obs, nodes).numpy()
-        to_goal = self.distances(obs_images[owners], goal_images[owners]).numpy()
-        for e, d_goal in zip(owners, to_goal, strict=True):
-            rows = [k for k, (owner, _) in enumerate(pairs) if owner == e]
-            best = rows[int(np.argmin(d[rows]))]
-            plans[e].node = pairs[best][1]
-            plans[e].at_goal = plans[e].at_goal or d_goal < self.goal_m
-            plans[e].countdown = self.relocalise_every
+            nodes = (
+                range(len(plan.graph))
+                if e in fresh
+                else plan.route[max(0, plan.at - self.behind) : plan.at + self.ahead + 1]
+            )
+            queries += [(e, plan, k) for k in nodes]
+        d = self.localiser.to_nodes(obs, obs_images, queries)
+        for e, plan in plans.items():
+            rows = [i for i, (owner, _, _) in enumerate(queries) if owner == e]
+            near = {queries[i][2]: float(d[i]) for i in rows}
+            plan.countdown = self.relocalise_every
+            if e in fresh:
+                self.route(plan, min(near, key=near.get))
+                continue
+            if min(near.values()) > self.lost_m:
+                plan.lost_count += 1
+                if plan.lost_count >= self.confirm:  # lost: start again from the whole graph
+                    plan.route, plan.lost_count, plan.reroutes = [], 0, plan.reroutes + 1
+                    self.localise({e: plan}, obs, obs_images)
+                continue
+            plan.lost_count = 0
+            window = range(max(0, plan.at - self.behind), min(len(plan.route), plan.at + self.ahead + 1))
+            cost = {i: near[plan.route[i]] + (0 if i == plan.at else self.switch_margin_m) for i in window}
+            plan.at = min(cost, key=cost.get)
+            target = self.subgoal(plan)
+            if target != plan.at and near.get(plan.route[target], np.inf) < self.reached_m:
+                plan.at = target  # the subgoal is reached: the next one
+            at_goal = plan.node == plan.goal_node
+            plan.at_goal_count = plan.at_goal_count + 1 if at_goal else 0
+            plan.away_count = 0 if at_goal else plan.away_count + 1
+            if plan.at_goal_count >= self.confirm:
+                plan.to_goal = True
+            elif plan.to_goal and plan.away_count >= self.confirm:
+                plan.to_goal = False
 
-    def act(self, obs: dict) -> torch.Tensor:
+    # -- acting
+
+    def targets(self, obs: dict) -> dict[int, tuple[Plan, int | None]]:
+        """Each env with a graph: its plan and the route position of the node to drive to (None: the goal
+        image itself)."""
         size = self.policy.config.image_size
-        goal_rgb = obs["goal_rgb"].clone()
-        obs_images, goal_images = to_model_images(obs["rgb"], size), to_model_images(obs["goal_rgb"], size)
+        obs_images = to_model_images(obs["rgb"], size)
+        goal_images = to_model_images(obs["goal_rgb"], size)
         for e, episode_id in enumerate(obs["episode_id"]):
             if self.plans.get(e) is None and episode_id in self.graphs:
-                self.plans[e] = self.build(self.graphs[episode_id], goal_images[e])
-        due = {e: p for e, p in self.plans.items() if p is not None and not p.at_goal and p.countdown <= 0}
+                self.plans[e] = self.build(self.graphs[episode_id], goal_images[e], e)
+        due = {e: p for e, p in self.plans.items() if p is not None and p.countdown <= 0}
         if due:
-            self.localise(due, obs_images, goal_images)
+            self.localise(due, obs, obs_images)
+        out = {}
         for e, plan in self.plans.items():
-            if plan is None or plan.at_goal:
+            if plan is None:
                 continue
             plan.countdown -= 1
             target = self.subgoal(plan)
-            if target is None:
-                plan.at_goal = True
-            else:
-                goal_rgb[e] = plan.raw[target].to(goal_rgb.device)
+            out[e] = (plan, None if plan.to_goal or plan.route[target] == plan.goal_node else target)
+        return out
+
+    def act(self, obs: dict) -> torch.Tensor:
+        goal_rgb = obs["goal_rgb"].clone()
+        for e, (plan, i) in self.targets(obs).items():
+            if i is not None:
+                node = plan.route[i]
+                view = route_view(plan.graph, plan.route[max(0, i - 1)], node)
+                goal_rgb[e] = torch.as_tensor(plan.graph.images[node, view]).to(goal_rgb.device)
         return self.policy.act({**obs, "goal_rgb": goal_rgb})
