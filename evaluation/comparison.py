@@ -8,6 +8,7 @@ from pathlib import Path
 
 from evaluation.report import groups_table, markdown_table
 from storage import read_json
+from tools.registry import POLICY_KINDS
 
 # Reported by the frozen-embedding study (arXiv 2506.14507) and its public code, for reference only.
 PUBLISHED = {
@@ -16,7 +17,7 @@ PUBLISHED = {
         {"policy": "SigLIP-BC (published)", "encoder": "SigLIP So400M", "variant": "study recipe", "success_rate": 0.74, "mean_steps_successful": 369, "steps_ratio_vs_expert": 3.2},
     ]
 }  # fmt: skip
-ORDER = ["expert", "planner", "siglip_bc", "pignav", "late_fusion", "random"]
+ORDER = POLICY_KINDS  # table rows in the registry's order
 
 
 def find_results(paths: list[Path]) -> list[tuple[Path, dict]]:

@@ -16,6 +16,7 @@ import json
 import sys
 from pathlib import Path
 
+from envs.registry import EnvConfigError, check_device
 from episodes.files import DatasetError
 from storage import atomic_write_text
 from tools.cli import make_parser, parse
@@ -38,9 +39,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="PIG-Nav and late fusion: only the episodes the checkpoint's config held out of "
                              "training (default: every episode)")  # fmt: skip
     parser.add_argument("--out", type=Path, default=None, help="also write the report here (JSON)")
+    parser.add_argument(
+        "--device", default=None, help="cpu, cuda or cuda:N (default: cuda if available, else cpu)"
+    )
     args = parse(parser, argv)
     if args.demo_episodes < 1:
         parser.error(f"--demo-episodes must be >= 1, got {args.demo_episodes}")
+    try:
+        device = check_device(args.device)
+    except EnvConfigError as err:
+        parser.error(str(err))
     path = args.checkpoint
     if path.is_dir():  # a run folder: the first checkpoint of an open-loop kind in it
         names = dict.fromkeys(KINDS[k].checkpoint_name for k in OPEN_LOOP_KINDS)
@@ -48,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         ckpt = read_checkpoint(path, OPEN_LOOP_KINDS)
         report, written = KINDS[ckpt["kind"]].open_loop(
-            ckpt, path, args.demos, args.demo_episodes, args.heldout
+            ckpt, path, args.demos, args.demo_episodes, args.heldout, device
         )
     except (CheckpointError, DatasetError, FileNotFoundError, ValueError) as err:
         parser.error(str(err))

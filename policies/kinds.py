@@ -80,16 +80,16 @@ def load_pignav(request: PolicyRequest):
                                         request.num_envs, request.device)  # fmt: skip
 
 
-def pignav_open_loop(ckpt, path, demos, episodes, heldout):
+def pignav_open_loop(ckpt, path, demos, episodes, heldout, device):
     from policies.pignav.open_loop import open_loop_report
 
-    return open_loop_report(ckpt, path, demos, episodes, heldout)
+    return open_loop_report(ckpt, path, demos, episodes, heldout, device)
 
 
-def idm_open_loop(ckpt, path, demos, episodes, heldout):
+def idm_open_loop(ckpt, path, demos, episodes, heldout, device):
     from policies.idm.train import open_loop
 
-    return open_loop(ckpt, path, demos, episodes, heldout)
+    return open_loop(ckpt, path, demos, episodes, heldout, device)
 
 
 def siglip_bc_args(parser) -> None:

@@ -126,6 +126,11 @@ CASES = [
     (run, ["--policy", "random", "--viz-port", "x"], "invalid int value"),
     (open_loop, ["--checkpoint", "{missing}", "--demos", "{rooms}"], "no checkpoint at"),
     (open_loop, ["--checkpoint", "{pt}", "--demos", "{rooms}"], "not a readable goalnav checkpoint"),
+    (
+        open_loop,
+        ["--checkpoint", "{pt}", "--demos", "{rooms}", "--device", "cuda:7"],
+        "is not available on this",
+    ),
     (label, ["{rooms}", "--idm", "{missing}", "--out", "{empty}"], "no checkpoint at"),
     (label, ["{rooms}", "--out", "{empty}", "--clip-length", "-1"], "--clip-length must be >= 0"),
     (export_gnm, ["{missing}", "--out", "{empty}"], "no episodes in"),

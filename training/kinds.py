@@ -73,9 +73,9 @@ class ModelKind:
     load_policy: Callable[[PolicyRequest], Policy] | None = None
     check: Callable[[PolicyRequest, dict], None] | None = None  # more checks before the simulation starts
     env_problem: Callable[[str], str | None] | None = None  # why it cannot act in an env, or None
-    # evaluation/open_loop.py: (checkpoint dict, path, demo folders, episodes per folder, held out only)
-    # -> (report, the file it wrote or None)
-    open_loop: Callable[[dict, Path, list[Path], int, bool], tuple[dict, Path | None]] | None = None
+    # evaluation/open_loop.py: (checkpoint dict, path, demo folders, episodes per folder, held out only,
+    # device) -> (report, the file it wrote or None)
+    open_loop: Callable[[dict, Path, list[Path], int, bool, str], tuple[dict, Path | None]] | None = None
 
     @property
     def needs_checkpoint(self) -> bool:

@@ -18,7 +18,7 @@ from storage import atomic_path
 def accuracy(model: IDMNet, config: IDMConfig, files: list[Path]) -> tuple[dict, list]:
     """Errors on held-out episodes, of the IDM and of a baseline that always predicts the mean motion
     and action of its training data; chained trajectories use non-overlapping pairs 0, k, 2k, ..."""
-    mean_target = model.target_mean.numpy()
+    mean_target = model.target_mean.cpu().numpy()
     errors, chained, examples = {"idm": [], "baseline": []}, {"idm": [], "baseline": []}, []
     for path in files:
         data, _ = read_episode(path)
@@ -70,10 +70,12 @@ def plot_trajectories(examples: list, path: Path, count: int = 6) -> None:
     plt.close(fig)
 
 
-def evaluate_on(run: Path, dirs: list[Path], episodes: int | None = None) -> tuple[dict, Path]:
-    """Accuracy of the IDM in `run` on every episode of `dirs`, against the mean motion of its own
-    training data; draws trajectories_<dirs>.png beside it and returns where the report belongs."""
+def evaluate_on(run: Path, dirs: list[Path], episodes: int | None = None, device: str = "cpu"
+                ) -> tuple[dict, Path]:  # fmt: skip
+    """Accuracy of the IDM in `run` (run on `device`) on every episode of `dirs`, against the mean motion of
+    its own training data; draws trajectories_<dirs>.png beside it and returns where the report belongs."""
     model, config = load_idm(run)
+    model.to(device)
     files = [f for d in dirs for f in episode_files(d)[:episodes]]
     if not files:
         raise FileNotFoundError(f"no episodes in {', '.join(map(str, dirs))}")

@@ -35,10 +35,12 @@ def train(cmd: TrainCommand, args: argparse.Namespace) -> int:
     return 0
 
 
-def open_loop(ckpt: dict, path, demos: list, episodes: int, heldout: bool) -> tuple[dict, object]:
-    """evaluation/open_loop.py on an IDM: action and motion errors; writes accuracy_<demos>.json beside it."""
+def open_loop(ckpt: dict, path, demos: list, episodes: int, heldout: bool, device: str = "cpu"
+              ) -> tuple[dict, object]:  # fmt: skip
+    """evaluation/open_loop.py on an IDM (on `device`): action and motion errors; writes
+    accuracy_<demos>.json beside it."""
     from policies.idm.accuracy import evaluate_on
 
     if heldout:
         raise ValueError("--heldout is for PIG-Nav and late fusion; the IDM is measured on every episode")
-    return evaluate_on(path.parent, demos, episodes)
+    return evaluate_on(path.parent, demos, episodes, device)

@@ -75,15 +75,16 @@ def open_loop_score(report: dict) -> float:
     return -sum(errors) / len(errors)
 
 
-def open_loop_report(ckpt: dict, path, demos: list, episodes: int, heldout: bool) -> tuple[dict, None]:
-    """evaluation/open_loop.py on a PIG-Nav or late-fusion checkpoint: on every episode of `demos`, or with
-    `heldout` only on those its config held out of training."""
+def open_loop_report(ckpt: dict, path, demos: list, episodes: int, heldout: bool, device: str = "cpu"
+                     ) -> tuple[dict, None]:  # fmt: skip
+    """evaluation/open_loop.py on a PIG-Nav or late-fusion checkpoint, its model on `device`: on every episode
+    of `demos`, or with `heldout` only on those its config held out of training."""
     from dataclasses import replace
 
     from policies.pignav.policy import PigNavPolicy
     from policies.pignav.processing import load_demos
 
-    policy = PigNavPolicy.from_checkpoint(ckpt, num_envs=1)
+    policy = PigNavPolicy.from_checkpoint(ckpt, num_envs=1, device=device)
     config = policy.config if heldout else replace(policy.config, heldout=0.0)
     data = load_demos(demos, config, episodes, heldout=heldout)
     return {"checkpoint": str(path), **open_loop_errors(policy.model, policy.config, data)}, None
