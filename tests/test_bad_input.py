@@ -149,6 +149,13 @@ CASES = [
     (run, ["--policy", "random", "--viz-port", "70000"], "--viz-port must be <= 65535"),
     (run, ["--replay", "{empty}", "--episode", "-2"], "--episode must be >= 0"),
     (collect, ["--env", "rooms", "--camera-size", "4"], "--camera-size must be >= 8"),
+    (collect, ["--env", "arena", "--goal-heading", "arrival"], "--goal-heading is for the image-goal scenes"),
+    (collect, ["--env", "rooms", "--min-geodesic", "0.2"], "--min-geodesic must be >= 0.5"),
+    (
+        collect,
+        ["--env", "rooms", "--out", "{rooms}", "--goal-heading", "arrival", "--episodes", "9"],
+        "holds episodes sampled with {'goal_heading': 'random'",
+    ),  # fmt: skip
     (collect, ["--env", "rooms", "--camera-size", "4096"], "--camera-size must be <= 1024"),
     (train, ["siglip_bc", "--epochs", "0"], "--epochs must be >= 1"),
     (train, ["siglip_bc", "--dagger", "-1"], "--dagger must be >= 0"),

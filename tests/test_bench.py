@@ -7,7 +7,7 @@ import json
 import pytest
 
 from evaluation.bench import demo_stages, markdown
-from tools.collect import record_time
+from tools.collect import SCENE_DEFAULTS, record_time, recorded_sampling
 
 
 def test_demo_stage_times_are_read_from_what_the_stages_recorded(tmp_path, monkeypatch):
@@ -27,6 +27,15 @@ def test_demo_stage_times_are_read_from_what_the_stages_recorded(tmp_path, monke
     assert json.loads((demos / "collection.json").read_text())["episodes"] == 15
     table = markdown([], {"cpu": "test"}, rows)
     assert "| total | 8.2 |" in table and "pignav training" in table
+
+
+def test_a_scene_dataset_records_how_its_episodes_were_sampled(tmp_path):
+    assert recorded_sampling(tmp_path) == SCENE_DEFAULTS  # datasets from before the record: the defaults
+    sampling = {"goal_heading": "arrival", "min_geodesic": 0.5}
+    record_time(tmp_path, 3, 9.0, sampling)
+    record_time(tmp_path, 2, 6.0, sampling)
+    assert recorded_sampling(tmp_path) == sampling
+    assert json.loads((tmp_path / "collection.json").read_text())["episodes"] == 5
 
 
 @pytest.mark.parametrize(

@@ -57,6 +57,11 @@ RANGES = {
     "clip_length": (0, None, "0: whole sequences"),
     "frame_size": (8, 1024, "the IDM needs 8 px; beyond 1024 px is of no use at its 64 px input"),
     "quality": (1, 100, "JPEG quality is a percentage"),
+    "min_geodesic": (
+        0.5,
+        7.5,
+        "a start inside the 0.5 m success radius ends at once; scene goals lie within 8 m",
+    ),
 }
 
 

@@ -20,7 +20,8 @@ import sys
 import time
 from pathlib import Path
 
-from envs.registry import ENVS, launch
+from envs.registry import ENVS, SCENES, launch
+from envs.scenes import GOAL_HEADINGS
 from episodes import files as dataset
 from rollouts.record import record, record_on_workers
 from rollouts.workers import WorkerError
@@ -42,6 +43,7 @@ from tools.cli import (
     env_cfg_from_args,
     make_parser,
     parse,
+    refuse_flags,
     uses_workers,
 )
 from tools.registry import KINDS, LABELLERS, check_policy, make_labeller
@@ -63,6 +65,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--action-noise", type=float, default=None,
                         help="DART: std of the noise on executed actions (default: the env's)")  # fmt: skip
     parser.add_argument("--keep-all", action="store_true", help="keep failed episodes too")
+    parser.add_argument("--goal-heading", choices=GOAL_HEADINGS, default=None,
+                        help="scenes: which way goal images face (default: the env's, random); arrival: the way the "
+                             "shortest path arrives, as in the graded test sets")  # fmt: skip
+    parser.add_argument("--min-geodesic", type=float, default=None,
+                        help="scenes: the shortest start-to-goal distance [m] (default: the env's, 2.0; the graded "
+                             "test sets start from 0.5)")  # fmt: skip
     parser.add_argument(
         "--camera-size", type=int, default=None, help="square camera resolution (default: the env's)"
     )
@@ -78,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     check_env(parser, args.env)
     check_counts(parser, args, "episodes", "num_envs", "camera_size")
+    if args.env not in SCENES:
+        refuse_flags(parser, args, ["goal_heading", "min_geodesic"], "is for the image-goal scenes")
     spec = ENVS[args.env]
     expert_kind = args.expert or spec.demo_expert
     noise = spec.demo_action_noise if args.action_noise is None else args.action_noise
@@ -99,8 +109,15 @@ def main(argv: list[str] | None = None) -> int:
     except (dataset.DatasetError, CheckpointError) as err:
         parser.error(str(err))
     sizes = {"camera_width": args.camera_size, "camera_height": args.camera_size} if args.camera_size else {}
+    sampling = {k: v for k in ("goal_heading", "min_geodesic") if (v := getattr(args, k)) is not None}
     args.layout = args.layout or spec.demo_layout
-    cfg = env_cfg_from_args(parser, args, cameras=True, **sizes)
+    cfg = env_cfg_from_args(parser, args, cameras=True, **sizes, **sampling)
+    if args.env in SCENES:
+        sampling = {"goal_heading": cfg.goal_heading, "min_geodesic": cfg.min_geodesic}
+        recorded = recorded_sampling(out_dir)
+        if have and recorded != sampling:
+            parser.error(f"{out_dir} holds episodes sampled with {recorded}, not {sampling}: collect into "
+                         "another --out")  # fmt: skip
     try:
         with FolderLock(out_dir):
             removed = clean_debris(out_dir)
@@ -110,12 +127,13 @@ def main(argv: list[str] | None = None) -> int:
             if have >= args.episodes:
                 print(f"{out_dir} already holds {have} episodes; nothing to do")
                 return 0
-            return collect(args, cfg, expert_kind, checkpoint, noise, out_dir, have)
+            return collect(args, cfg, expert_kind, checkpoint, noise, out_dir, have, sampling)
     except (FolderInUse, dataset.DatasetError) as err:
         parser.error(str(err))
 
 
-def collect(args, cfg, expert_kind: str, checkpoint: Path, noise: float, out_dir: Path, have: int) -> int:
+def collect(args, cfg, expert_kind: str, checkpoint: Path, noise: float, out_dir: Path, have: int,
+            sampling: dict) -> int:  # fmt: skip
     expert = make_labeller(expert_kind, checkpoint, args.env)
     start, first, wanted = time.perf_counter(), dataset.next_index(out_dir), args.episodes - have
     try:
@@ -139,14 +157,30 @@ def collect(args, cfg, expert_kind: str, checkpoint: Path, noise: float, out_dir
         return 1
     written = sum(kept.values())
     elapsed = time.perf_counter() - start
-    record_time(out_dir, written, elapsed)
+    record_time(out_dir, written, elapsed, sampling)
     print(f"wrote {written} episodes to {out_dir} in {elapsed:.0f} s ({written / elapsed:.2f} episodes/s)")
     print(dataset.summarize_dataset(out_dir).text())
     return 0
 
 
-def record_time(out_dir: Path, episodes: int, seconds: float) -> None:
-    """Add this run's wall time to the dataset's collection.json (the benchmark reads it)."""
+SCENE_DEFAULTS = {
+    "goal_heading": "random",
+    "min_geodesic": 2.0,
+}  # what datasets without a record were sampled with
+
+
+def recorded_sampling(out_dir: Path) -> dict:
+    """How a scene dataset's episodes were sampled, from its collection.json (the defaults before it said)."""
+    path = out_dir / TIME_FILE
+    try:
+        return read_json(path).get("sampling", SCENE_DEFAULTS) if path.exists() else SCENE_DEFAULTS
+    except DamagedFile:
+        return SCENE_DEFAULTS
+
+
+def record_time(out_dir: Path, episodes: int, seconds: float, sampling: dict | None = None) -> None:
+    """Add this run's wall time to the dataset's collection.json (the benchmark reads it), with how the
+    scenes' episodes were sampled."""
     path = out_dir / TIME_FILE
     total = {"episodes": 0, "seconds": 0.0}
     if path.exists():
@@ -155,6 +189,8 @@ def record_time(out_dir: Path, episodes: int, seconds: float) -> None:
         except (DamagedFile, KeyError) as err:
             print(f"{path} is damaged ({err}); its wall-time record starts again")
     total = {"episodes": total["episodes"] + episodes, "seconds": round(total["seconds"] + seconds, 1)}
+    if sampling:
+        total["sampling"] = sampling
     atomic_write_text(path, json.dumps(total) + "\n")
 
 
