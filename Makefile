@@ -8,7 +8,7 @@ PYTHON312 := $(or $(GOALNAV_PYTHON),$(lastword $(sort $(wildcard $(PYENV_ROOT)/v
 UV := $(or $(shell command -v uv 2>/dev/null),"$(PYTHON312)" -m uv)
 PY := .venv/bin/python
 
-.PHONY: setup demo scenes scene-ablations drive bench test lint format assets clean
+.PHONY: setup demo scenes scene-ablations scene-oracles drive bench test lint format assets clean
 
 setup: .venv/.synced
 
@@ -138,6 +138,33 @@ $(ABLATIONS)/%/summary.json: runs/$(SCENE)/ablations/%/train_summary.json
 ABLATION_RUNS := no_aux scratch $(FIRST)_only $(FIRST)_pseudo_$(SECOND)
 $(ABLATIONS)/comparison.md: $(STUDY)/pignav_zero_shot/summary.json $(foreach r,$(ABLATION_RUNS),$(ABLATIONS)/$(r)/summary.json)
 	$(PY) evaluation/compare.py $(STUDY)/pignav_zero_shot $(foreach r,$(ABLATION_RUNS),$(ABLATIONS)/$(r)) --out $@ > /dev/null
+
+# The oracle ceilings of the scene study's early fusion (evaluation/oracles.py: privileged diagnostics, each one
+# learned part replaced by the simulator's truth) beside its learned rows, with the route and the random graph:
+# on the held-out style with the fine-tuned model, and in-style on $(FIRST) with the pretraining, which saw $(FIRST).
+ORACLES := results/$(SCENE)/oracles
+IN_STYLE := results/$(FIRST)/in_style
+ROW_FLAGS_learned :=
+ROW_FLAGS_graph := --graph
+ROW_FLAGS_graph_random := --graph --traversal random
+ROW_FLAGS_oracle_face := --oracle face
+ROW_FLAGS_oracle_pose := --graph --oracle pose
+ROW_FLAGS_oracle_planner := --graph --oracle planner
+ORACLE_RUNS := graph_random oracle_face oracle_pose oracle_planner
+IN_STYLE_RUNS := learned graph oracle_face oracle_pose oracle_planner
+
+scene-oracles: setup $(ORACLES)/comparison.md $(IN_STYLE)/comparison.md
+	@cat $(ORACLES)/comparison.md $(IN_STYLE)/comparison.md
+
+$(ORACLES)/%/summary.json: runs/$(SCENE)/pignav/train_summary.json
+	$(PY) evaluation/run.py --policy pignav $(GRADED) --checkpoint runs/$(SCENE)/pignav/finetune.pt $(ROW_FLAGS_$*) --out $(@D)
+$(IN_STYLE)/%/summary.json: runs/$(SCENE)/pignav/train_summary.json
+	$(PY) evaluation/run.py --policy pignav --env $(FIRST) --split test_graded --num-envs 30 --checkpoint runs/$(SCENE)/pignav/pretrain.pt $(ROW_FLAGS_$*) --out $(@D)
+
+$(ORACLES)/comparison.md: $(STUDY)/pignav_finetuned/summary.json $(STUDY)/pignav_graph/summary.json $(foreach r,$(ORACLE_RUNS),$(ORACLES)/$(r)/summary.json)
+	$(PY) evaluation/compare.py $(STUDY)/pignav_finetuned $(STUDY)/pignav_graph $(foreach r,$(ORACLE_RUNS),$(ORACLES)/$(r)) --out $@ > /dev/null
+$(IN_STYLE)/comparison.md: $(foreach r,$(IN_STYLE_RUNS),$(IN_STYLE)/$(r)/summary.json)
+	$(PY) evaluation/compare.py $(foreach r,$(IN_STYLE_RUNS),$(IN_STYLE)/$(r)) --out $@ > /dev/null
 
 # Regenerate the results tables in README.md and docs/*.md from docs/results/ (evaluation/docs.py --check: stale?).
 .PHONY: docs

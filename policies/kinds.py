@@ -76,8 +76,16 @@ def load_pignav(request: PolicyRequest):
     from policies.pignav.policy import PigNavPolicy
     from training.checkpoint import read_checkpoint
 
-    return PigNavPolicy.from_checkpoint(read_checkpoint(request.checkpoint, KINDS_OF_PIGNAV, request.env),
+    envs = KINDS[KINDS_OF_PIGNAV[0]].accepts_from(request.env)
+    return PigNavPolicy.from_checkpoint(read_checkpoint(request.checkpoint, KINDS_OF_PIGNAV, envs),
                                         request.num_envs, request.device)  # fmt: skip
+
+
+def any_scene(env: str) -> tuple[str, ...]:
+    """A scene style's checkpoints act in every scene style (the scene study's transfer); others stay home."""
+    from envs.registry import SCENES
+
+    return SCENES if env in SCENES else (env,)
 
 
 def pignav_open_loop(ckpt, path, demos, episodes, heldout, device):
@@ -148,7 +156,8 @@ def idm_config_class() -> type:
 
 STUDENT = {"checkpoint_name": "policy.pt", "cameras": True, "trains_on": "demos+sim"}
 PIGNAV = {**STUDENT, "graph": True, "config_class": pignav_config_class, "add_args": pignav_args, "config_from_args": pignav_config,
-          "recipe": pignav_recipe, "train": train_pignav, "load_policy": load_pignav, "open_loop": pignav_open_loop}  # fmt: skip
+          "recipe": pignav_recipe, "train": train_pignav, "load_policy": load_pignav, "open_loop": pignav_open_loop,
+          "checkpoint_envs": any_scene}  # fmt: skip
 KINDS = table(
     ModelKind(
         "siglip_bc",

@@ -241,6 +241,12 @@ def test_checkpoint_round_trips_and_is_refused_for_another_env(tmp_path):
         read_checkpoint(path, "late_fusion", "arena")
     with pytest.raises(CheckpointError, match="holds a 'late_fusion' model, not 'pignav'"):
         read_checkpoint(path, "pignav", "rooms")
+    # a scene style's checkpoint acts in the other styles (the scene study's transfer), not in the arena
+    from tools.registry import check_policy
+
+    assert check_policy("late_fusion", "halls", path)["env"] == "rooms"
+    with pytest.raises(CheckpointError, match="trained for env 'rooms', not 'arena'"):
+        check_policy("late_fusion", "arena", path)
 
 
 def test_training_pretrains_finetunes_validates_and_resumes(paper_arena, tmp_path):

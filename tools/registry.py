@@ -59,7 +59,8 @@ def check_policy(kind: str, env: str, checkpoint: Path | None, encoder_weights: 
     if checkpoint is None:
         return {}
     hint = f"train one with `{' '.join(train_command(kind, env))}`"
-    meta = {k: v for k, v in read_checkpoint(checkpoint, kind, env, hint).items() if k != "state_dict"}
+    meta = {k: v for k, v in read_checkpoint(checkpoint, kind, entry.accepts_from(env), hint).items()
+            if k != "state_dict"}  # fmt: skip
     if entry.check is not None:
         entry.check(PolicyRequest(env, checkpoint, 1, encoder_weights=encoder_weights), meta)
     return meta

@@ -55,11 +55,11 @@ def _load(path: Path) -> dict:
     return ckpt
 
 
-def read_checkpoint(path: Path | str, kind: str | Iterable[str] | None = None, env: str | None = None,
-                    hint: str = "") -> dict:  # fmt: skip
+def read_checkpoint(path: Path | str, kind: str | Iterable[str] | None = None,
+                    env: str | Iterable[str] | None = None, hint: str = "") -> dict:  # fmt: skip
     """The checkpoint at `path` (a file; a run directory is the caller's to resolve). `kind`: the kinds
-    accepted (None: any); `env`: the env it must be for (None: any). `hint` ends the messages, e.g.
-    the command that trains a fitting one."""
+    accepted (None: any); `env`: the env, or envs, it must be for (None: any). `hint` ends the messages,
+    e.g. the command that trains a fitting one."""
     path = Path(path)
     tail = f"; {hint}" if hint else ""
     if not path.is_file():
@@ -73,6 +73,8 @@ def read_checkpoint(path: Path | str, kind: str | Iterable[str] | None = None, e
     if ckpt.get("format") != FORMAT:
         raise CheckpointError(f"{path} was written by an older goalnav (checkpoint format "
                               f"{ckpt.get('format', 1)}, this one reads {FORMAT}); train it again{tail}")  # fmt: skip
-    if env is not None and ckpt.get("env") != env:
-        raise CheckpointError(f"{path} was trained for env {ckpt.get('env')!r}, not {env!r}{tail}")
+    envs = {env} if isinstance(env, str) else set(env or ())
+    if envs and ckpt.get("env") not in envs:
+        raise CheckpointError(f"{path} was trained for env {ckpt.get('env')!r}, not "
+                              f"{' or '.join(sorted(map(repr, envs)))}{tail}")  # fmt: skip
     return ckpt

@@ -73,6 +73,8 @@ class ModelKind:
     load_policy: Callable[[PolicyRequest], Policy] | None = None
     check: Callable[[PolicyRequest, dict], None] | None = None  # more checks before the simulation starts
     env_problem: Callable[[str], str | None] | None = None  # why it cannot act in an env, or None
+    # the envs whose checkpoints it can act with in an env (None: that env's only)
+    checkpoint_envs: Callable[[str], tuple[str, ...]] | None = None
     # evaluation/open_loop.py: (checkpoint dict, path, demo folders, episodes per folder, held out only,
     # device) -> (report, the file it wrote or None)
     open_loop: Callable[[dict, Path, list[Path], int, bool, str], tuple[dict, Path | None]] | None = None
@@ -80,6 +82,10 @@ class ModelKind:
     @property
     def needs_checkpoint(self) -> bool:
         return self.checkpoint_name is not None
+
+    def accepts_from(self, env: str) -> tuple[str, ...]:
+        """The envs whose checkpoints this kind can act with in `env`."""
+        return self.checkpoint_envs(env) if self.checkpoint_envs else (env,)
 
 
 def table(*kinds: ModelKind) -> dict[str, ModelKind]:
