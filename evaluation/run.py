@@ -89,6 +89,8 @@ def variant_name(variant: str | None, args) -> str | None:
     parts = [variant] if variant else []
     if args.graph:
         parts.append(f"graph ({args.traversal or 'route'} traversal)")
+    if args.scan:
+        parts.append("scan first")
     if args.oracle:
         parts.append(oracle_variant(args.oracle))
     return " + ".join(parts) or None
@@ -206,6 +208,9 @@ def build_parser():
     parser.add_argument("--traversal", choices=TRAVERSALS, default=None,
                         help="with --graph: the prior traversal, start to goal (route, default) or by way of random "
                              "places (random, harder)")  # fmt: skip
+    parser.add_argument("--scan", action="store_true",
+                        help="PIG-Nav / late fusion in the scenes: turn a full circle first and face the view the "
+                             "distance head judges nearest the goal (policies/pignav/scan.py)")  # fmt: skip
     parser.add_argument("--oracle", choices=ORACLES, default=None,
                         help="privileged diagnostic (its rows say oracle): pose = the graph localised by true poses; "
                              "planner = the planner drives to the learned localisation's node; face = turn to the "
@@ -221,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(parser, argv)
     if args.replay is not None:
         refuse_flags(parser, args, ["policy", "checkpoint", "layout", "num_envs", "split", "episodes", "workers",
-                                    "ray_address", "video", "train_missing", "encoder_weights", "graph", "traversal", "oracle"],
+                                    "ray_address", "video", "train_missing", "encoder_weights", "graph", "traversal", "oracle", "scan"],
                      "does not apply to --replay: it replays what the results folder recorded")  # fmt: skip
         return replay_main(parser, args)
     if args.policy is None:
@@ -254,10 +259,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--oracle {args.oracle} changes the graph navigator: add --graph")
     if args.oracle and (not KINDS[args.policy].graph or env_spec(args.env).eval_layout is not None):
         parser.error("--oracle is for PIG-Nav / late fusion in the image-goal scenes")
-    if uses_workers(args) and (args.graph or args.oracle or args.viz != "none"):
+    if args.scan and (not KINDS[args.policy].graph or env_spec(args.env).eval_layout is not None):
+        parser.error("--scan is for PIG-Nav / late fusion in the image-goal scenes")
+    if args.scan and (args.graph or args.oracle):
         parser.error(
-            "--graph, --oracle and --viz run in this process's simulation; leave out --workers / --ray-address"
+            "--scan finds the goal image without a graph or an oracle: leave out --graph and --oracle"
         )
+    if uses_workers(args) and (args.graph or args.oracle or args.scan or args.viz != "none"):
+        parser.error("--graph, --oracle, --scan and --viz run in this process's simulation; leave out "
+                     "--workers / --ray-address")  # fmt: skip
     cfg = env_cfg_with_viz(parser, args, cameras=KINDS[args.policy].cameras or args.video)
     try:
         checkpoint = resolve_checkpoint(args.policy, args.env, args.checkpoint)
@@ -332,6 +342,10 @@ def with_graph_and_oracle(args, env, policy, episodes: list) -> tuple[object, di
             policy = oracles.PlannerDrive(policy, u)
     if args.oracle == "face":
         policy = oracles.FacePathFirst(policy, u.num_envs)
+    if args.scan:
+        from policies.pignav.scan import ScanFirst
+
+        policy = ScanFirst(policy, u.num_envs)
     return policy, graph_info
 
 

@@ -126,6 +126,16 @@ def graph_navigation(env, style: str) -> dict:
         obs, *_ = env.step(face.act(obs))
     ahead = obs["policy"][:, STATE_WAYPOINTS].view(u.num_envs, -1, 2)[:, 1]
     out["faced_bearing_deg"] = torch.rad2deg(torch.atan2(ahead[:, 1], ahead[:, 0])).abs().tolist()
+
+    # the scan's circle: CIRCLE_STEPS at SCAN_TURN turn the robot once around
+    from policies.pignav.scan import CIRCLE_STEPS, SCAN_TURN
+
+    turned = torch.zeros(u.num_envs)
+    for _ in range(CIRCLE_STEPS):
+        before = u.robot_pose()[:, 2].clone()
+        env.step(torch.tensor([[-SCAN_TURN, SCAN_TURN]]).expand(u.num_envs, -1))
+        turned += (u.robot_pose()[:, 2] - before + torch.pi) % (2 * torch.pi) - torch.pi
+    out["circle_deg"] = torch.rad2deg(turned).tolist()
     return out
 
 

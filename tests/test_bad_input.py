@@ -221,6 +221,12 @@ CASES = [
         "--oracle is for PIG-Nav / late fusion in the image-goal",
     ),
     (run, ["--replay", "{empty}", "--policy", "random"], "--policy does not apply to --replay"),
+    (run, ["--policy", "random", "--scan"], "--scan is for PIG-Nav / late fusion in the image-goal scenes"),
+    (
+        run,
+        ["--policy", "pignav", "--env", "rooms", "--scan", "--graph"],
+        "--scan finds the goal image without",
+    ),
     (
         collect,
         ["--env", "rooms", "--checkpoint", "{expert}"],

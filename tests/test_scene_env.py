@@ -74,3 +74,4 @@ def test_the_graph_navigator_reaches_goals_with_true_localisation_and_the_face_o
     # the route logic (localise in route order, advance, the goal node) with every learned part an oracle
     assert probe["graph_oracle_success"] == [True, True], probe["graph_nodes"]
     assert all(b < 20.0 for b in probe["faced_bearing_deg"])  # FACED_DEG 15, plus the turn's coasting
+    assert all(abs(d - 360.0) < 10.0 for d in probe["circle_deg"])  # the scan's timed circle

@@ -171,3 +171,34 @@ def test_node_views_turn_by_equal_steps_and_graphs_round_trip(tmp_path):
     save_graph(tmp_path, 5, graph)
     back = load_graph(tmp_path, 5)
     assert back.images.shape == graph.images.shape and np.array_equal(back.poses, graph.poses)
+
+
+def test_the_scan_turns_a_full_circle_then_on_to_the_nearest_view_then_drives():
+    from policies.pignav.scan import CIRCLE_STEPS, SCAN_TURN, ScanFirst
+
+    class Judged(StubPolicy):
+        """Distance 3 m everywhere but at scan step 20 (env 0) and 0 (env 1); drives straight."""
+
+        model = SimpleNamespace(heads=SimpleNamespace(shapes={"distance": 1}))
+        config = SimpleNamespace(image_size=SIZE, distance_scale=1.0)
+        calls = 0
+
+        def predict(self, obs):
+            d = torch.full((2, 1), 3.0)
+            if self.calls == 20:
+                d[0] = 0.5
+            if self.calls == 0:
+                d[1] = 0.5
+            self.calls += 1
+            return {"distance": d}
+
+        def steer(self, heads):
+            return torch.ones(2, 2)
+
+    scan = ScanFirst(Judged(), num_envs=2)
+    scan.reset(torch.arange(2))
+    wheels = torch.stack([scan.act(obs(2)) for _ in range(CIRCLE_STEPS + 30)])
+    turning = (wheels[..., 0] == -SCAN_TURN) & (wheels[..., 1] == SCAN_TURN)
+    assert turning[:, 0].sum() == CIRCLE_STEPS + 20 and turning[: CIRCLE_STEPS + 20, 0].all()
+    assert turning[:, 1].sum() == CIRCLE_STEPS  # its start view was the nearest: a circle, then drive
+    assert (wheels[CIRCLE_STEPS + 20 :, 0] == 1).all()

@@ -52,6 +52,9 @@ class PigNavPolicy:
         return self.model(image, goal, context)
 
     def act(self, obs: dict) -> torch.Tensor:
-        waypoints = self.predict(obs)["waypoints"]
-        target = waypoints[:, self.config.lookahead, :2] * self.config.waypoint_spacing
+        return self.steer(self.predict(obs))
+
+    def steer(self, heads: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Wheel commands from the heads' outputs: the controller at the configured lookahead waypoint."""
+        target = heads["waypoints"][:, self.config.lookahead, :2] * self.config.waypoint_spacing
         return self.controller(target)
