@@ -140,7 +140,8 @@ $(ABLATIONS)/comparison.md: $(STUDY)/pignav_zero_shot/summary.json $(foreach r,$
 	$(PY) evaluation/compare.py $(STUDY)/pignav_zero_shot $(foreach r,$(ABLATION_RUNS),$(ABLATIONS)/$(r)) --out $@ > /dev/null
 
 # The oracle ceilings of the scene study's early fusion (evaluation/oracles.py: privileged diagnostics, each one
-# learned part replaced by the simulator's truth) beside its learned rows, with the route and the random graph:
+# learned part replaced by the simulator's truth) beside its learned rows: the scan, the route and the random
+# graph, and a fine-tuning on demonstrations sampled like the test sets (arrival heading, starts from 0.5 m);
 # on the held-out style with the fine-tuned model, and in-style on $(FIRST) with the pretraining, which saw $(FIRST).
 ORACLES := results/$(SCENE)/oracles
 IN_STYLE := results/$(FIRST)/in_style
@@ -150,19 +151,26 @@ ROW_FLAGS_graph_random := --graph --traversal random
 ROW_FLAGS_oracle_face := --oracle face
 ROW_FLAGS_oracle_pose := --graph --oracle pose
 ROW_FLAGS_oracle_planner := --graph --oracle planner
-ORACLE_RUNS := graph_random oracle_face oracle_pose oracle_planner
-IN_STYLE_RUNS := learned graph oracle_face oracle_pose oracle_planner
+ROW_FLAGS_scan := --scan
+ORACLE_RUNS := finetuned_arrival_data scan graph graph_random oracle_face oracle_pose oracle_planner
+IN_STYLE_RUNS := learned scan graph oracle_face oracle_pose oracle_planner
 
 scene-oracles: setup $(ORACLES)/comparison.md $(IN_STYLE)/comparison.md
 	@cat $(ORACLES)/comparison.md $(IN_STYLE)/comparison.md
 
+data/$(SCENE)/demos_arrival/collection.json:
+	$(PY) tools/collect.py --env $(SCENE) --episodes 160 --goal-heading arrival --min-geodesic 0.5 --out $(@D)
+runs/$(SCENE)/pignav_arrival/train_summary.json: runs/$(SCENE)/pignav/train_summary.json data/$(SCENE)/demos_arrival/collection.json
+	$(PY) tools/train.py pignav --stacked --env $(SCENE) --pretrained runs/$(SCENE)/pignav/pretrain.pt --demos data/$(SCENE)/demos_arrival $(STEPS) --out $(@D)
+$(ORACLES)/finetuned_arrival_data/summary.json: runs/$(SCENE)/pignav_arrival/train_summary.json
+	$(PY) evaluation/run.py --policy pignav $(GRADED) --checkpoint runs/$(SCENE)/pignav_arrival/finetune.pt --out $(@D)
 $(ORACLES)/%/summary.json: runs/$(SCENE)/pignav/train_summary.json
 	$(PY) evaluation/run.py --policy pignav $(GRADED) --checkpoint runs/$(SCENE)/pignav/finetune.pt $(ROW_FLAGS_$*) --out $(@D)
 $(IN_STYLE)/%/summary.json: runs/$(SCENE)/pignav/train_summary.json
 	$(PY) evaluation/run.py --policy pignav --env $(FIRST) --split test_graded --num-envs 30 --checkpoint runs/$(SCENE)/pignav/pretrain.pt $(ROW_FLAGS_$*) --out $(@D)
 
-$(ORACLES)/comparison.md: $(STUDY)/pignav_finetuned/summary.json $(STUDY)/pignav_graph/summary.json $(foreach r,$(ORACLE_RUNS),$(ORACLES)/$(r)/summary.json)
-	$(PY) evaluation/compare.py $(STUDY)/pignav_finetuned $(STUDY)/pignav_graph $(foreach r,$(ORACLE_RUNS),$(ORACLES)/$(r)) --out $@ > /dev/null
+$(ORACLES)/comparison.md: $(STUDY)/pignav_zero_shot/summary.json $(STUDY)/pignav_finetuned/summary.json $(foreach r,$(ORACLE_RUNS),$(ORACLES)/$(r)/summary.json)
+	$(PY) evaluation/compare.py $(STUDY)/pignav_zero_shot $(STUDY)/pignav_finetuned $(foreach r,$(ORACLE_RUNS),$(ORACLES)/$(r)) --out $@ > /dev/null
 $(IN_STYLE)/comparison.md: $(foreach r,$(IN_STYLE_RUNS),$(IN_STYLE)/$(r)/summary.json)
 	$(PY) evaluation/compare.py $(foreach r,$(IN_STYLE_RUNS),$(IN_STYLE)/$(r)) --out $@ > /dev/null
 
