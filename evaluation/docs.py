@@ -117,9 +117,10 @@ def check_name(name: str) -> str:
     return Path(name).as_posix()
 
 
-def snapshot(source: Path, name: str, repo: Path) -> Path:
+def snapshot(source: Path, name: str, repo: Path, commit: str | None = None) -> Path:
     """Copy each policy's summary.json and episodes.csv (and stage wall times) from `source` into
-    docs/results/<name>/, with stamp.json; policy folders of an earlier snapshot that `source` lacks go."""
+    docs/results/<name>/, with stamp.json (the commit: `commit`, else the repository's HEAD and whether its
+    tree was dirty); policy folders of an earlier snapshot that `source` lacks go."""
     folders = policy_folders(source)
     if not folders:
         raise DocsError(f"no summary.json in {source} or its sub-folders; evaluate first (evaluation/run.py)")
@@ -140,7 +141,7 @@ def snapshot(source: Path, name: str, repo: Path) -> Path:
         atomic_write_text(dest / file, (source / file).read_text())
     now = datetime.now(UTC)
     stamp = {
-        **git_state(repo),
+        **(git_state(repo) if commit is None else {"commit": commit, "dirty": False}),
         "date": now.strftime("%Y-%m-%d"),
         "time_utc": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "machine": machine(),
@@ -305,6 +306,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     snap.add_argument("source", type=Path, help="a results folder, e.g. results/arena")
     snap.add_argument("--name", required=True, help="the folder under docs/results/, e.g. arena")
+    snap.add_argument("--commit", default=None,
+                      help="the commit whose code produced the results, when it is not this checkout's HEAD")  # fmt: skip
     args = parse(parser, argv)
     repo = (args.repo or repo_root()).resolve()
     if not repo.is_dir():
@@ -313,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "snapshot":
             if not args.source.is_dir():
                 parser.error(f"no such results folder: {args.source}")
-            dest = snapshot(args.source, args.name, repo)
+            dest = snapshot(args.source, args.name, repo, args.commit)
             print(
                 f"wrote {dest} ({len(policy_folders(dest))} policies); now run `{COMMAND}` to regenerate the tables"
             )

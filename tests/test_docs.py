@@ -56,6 +56,12 @@ def test_snapshot_copies_results_and_writes_a_stamp(tmp_path):
     (source / "random" / "summary.json").unlink()
     assert docs.main(["--repo", str(repo), "snapshot", str(source), "--name", "arena"]) == 0
     assert not (dest / "random").exists() and (dest / "expert" / "summary.json").exists()
+    # results that another commit's code produced say so
+    assert (
+        docs.main(["--repo", str(repo), "snapshot", str(source), "--name", "arena", "--commit", "abc1234"])
+        == 0
+    )
+    assert json.loads((dest / "stamp.json").read_text())["commit"] == "abc1234"
 
 
 def test_block_is_generated_and_check_catches_a_hand_edit(tmp_path, capsys):

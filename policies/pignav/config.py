@@ -84,9 +84,8 @@ class PigNavConfig(DictConfig):
         if self.pseudo_dirs:
             parts.append(f"+ IDM-labelled {self.pseudo_ratio:g}")
         if self.pretrain_envs:
-            parts.append(
-                "zero-shot" if self.fraction == 0 else f"fine-tuned on {self.fraction:g} of the data"
-            )
+            share = "all" if self.fraction == 1 else f"{self.fraction:g} of"
+            parts.append("zero-shot" if self.fraction == 0 else f"fine-tuned on {share} the data")
         elif self.fraction < 1:
             parts.append(f"{self.fraction:g} of the data")
         off = [name for name in ("goal", "distance", "path") if getattr(self, f"{name}_weight") == 0]
