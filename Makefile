@@ -28,7 +28,10 @@ EVAL := --env $(ENV) --split test --num-envs 50 --workers $(WORKERS)
 
 # ... and ends with the regression gate: each headline figure against its committed reference band
 # (evaluation/references/<env>.json); a figure outside its band fails the command.
-demo: setup results/$(ENV)/comparison.md
+# (Each goal runs its stages in a sub-make once setup is done, so that `make -j2` never starts a stage
+# before the environment exists.)
+demo: setup
+	@$(MAKE) --no-print-directory results/$(ENV)/comparison.md
 	@cat results/$(ENV)/comparison.md
 	$(if $(wildcard evaluation/references/$(ENV).json),$(PY) evaluation/gate.py results/$(ENV),@echo "no reference for $(ENV): not gated")
 
@@ -78,7 +81,8 @@ PRETRAIN_STEPS := --pretrain-steps 3000
 PRE := --env $(SCENE) --pretrain-envs $(OTHERS) $(PRETRAIN_STEPS) $(STEPS)
 DEMOS = $(foreach e,$(SCENE) $(OTHERS),data/$(e)/demos/collection.json)
 
-scenes: setup $(STUDY)/comparison.md
+scenes: setup
+	@$(MAKE) --no-print-directory $(STUDY)/comparison.md
 	@cat $(STUDY)/comparison.md
 
 # one collection per style, so that runs in parallel never write the same folder
@@ -115,7 +119,8 @@ FIRST = $(firstword $(OTHERS))
 SECOND = $(lastword $(OTHERS))
 ZERO_SHOT := pignav --stacked --env $(SCENE) --fraction 0 $(PRETRAIN_STEPS) $(VAL)
 
-scene-ablations: setup $(ABLATIONS)/comparison.md
+scene-ablations: setup
+	@$(MAKE) --no-print-directory $(ABLATIONS)/comparison.md
 	@cat $(ABLATIONS)/comparison.md
 
 runs/$(SCENE)/ablations/no_aux/train_summary.json: $(DEMOS)
@@ -155,7 +160,8 @@ ROW_FLAGS_scan := --scan
 ORACLE_RUNS := finetuned_arrival_data scan graph graph_random oracle_face oracle_pose oracle_planner
 IN_STYLE_RUNS := learned scan graph oracle_face oracle_pose oracle_planner
 
-scene-oracles: setup $(ORACLES)/comparison.md $(IN_STYLE)/comparison.md
+scene-oracles: setup
+	@$(MAKE) --no-print-directory $(ORACLES)/comparison.md $(IN_STYLE)/comparison.md
 	@cat $(ORACLES)/comparison.md $(IN_STYLE)/comparison.md
 
 data/$(SCENE)/demos_arrival/collection.json:
