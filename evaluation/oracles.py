@@ -69,8 +69,8 @@ class PlannerDrive:
         self.planners: dict[tuple[int, int], GeodesicPlanner] = {}  # (env, node) -> its planner
 
     def reset(self, env_ids: torch.Tensor) -> None:
-        for e in env_ids.tolist():
-            self.planners = {key: p for key, p in self.planners.items() if key[0] != e}
+        ended = set(env_ids.tolist())
+        self.planners = {key: p for key, p in self.planners.items() if key[0] not in ended}
         self.navigator.reset(env_ids)
 
     def act(self, obs: dict) -> torch.Tensor:

@@ -324,9 +324,9 @@ def traversal_graphs(env, env_name: str, split: str, episodes: list, kind: str) 
                     "folder": str(folder)}  # fmt: skip
 
 
-def with_graph_and_oracle(args, env, policy, episodes: list) -> tuple[object, dict]:
-    """The policy, navigating the topological graph with --graph, wrapped by the --oracle diagnostic; and
-    what the graphs cost ({} without --graph)."""
+def navigating(args, env, policy, episodes: list) -> tuple[object, dict]:
+    """The policy as the flags ask: navigating the topological graph (--graph), wrapped by the --oracle
+    diagnostic or by the --scan; and what the graphs cost ({} without --graph)."""
     from evaluation import oracles
 
     u, graph_info = env.unwrapped, {}
@@ -368,7 +368,7 @@ def evaluate(args, cfg, checkpoint: Path | None, episodes: list, out_dir: Path) 
             result = run_episodes_on_workers(pool, policy_for, episodes, seed=args.seed, video_episodes=video)
     else:
         with launch(args.env, cfg) as env:
-            policy, graph_info = with_graph_and_oracle(args, env, policy_for(env), episodes)
+            policy, graph_info = navigating(args, env, policy_for(env), episodes)
             result = run_episodes(env, policy, episodes, seed=args.seed, video_episodes=video)
     for record in result.records:  # what the set says of each episode: distance bin, goal visible at start
         tags = episode_tags(episodes[record.episode_id])
