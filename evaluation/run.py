@@ -249,7 +249,9 @@ def main(argv: list[str] | None = None) -> int:
         episodes = load_episode_set(args.env, args.layout, args.split)[: args.episodes]
     except (EnvConfigError, EpisodeSetError) as err:
         parser.error(str(err))
-    if args.graph and (not KINDS[args.policy].graph or env_spec(args.env).eval_layout is not None):
+    # the graph, the oracles and the scan are for the image-goal models in the scenes
+    scene_navigator = KINDS[args.policy].graph and env_spec(args.env).eval_layout is None
+    if args.graph and not scene_navigator:
         graphs = " or ".join(k for k in POLICY_KINDS if KINDS[k].graph)
         scenes = ", ".join(e for e in ENVS if env_spec(e).eval_layout is None)
         parser.error(f"--graph is for --policy {graphs} in the image-goal scenes ({scenes})")
@@ -257,9 +259,9 @@ def main(argv: list[str] | None = None) -> int:
         refuse_flags(parser, args, ["traversal"], "is the graph's prior traversal (--graph)")
     if args.oracle in GRAPH_ORACLES and not args.graph:
         parser.error(f"--oracle {args.oracle} changes the graph navigator: add --graph")
-    if args.oracle and (not KINDS[args.policy].graph or env_spec(args.env).eval_layout is not None):
+    if args.oracle and not scene_navigator:
         parser.error("--oracle is for PIG-Nav / late fusion in the image-goal scenes")
-    if args.scan and (not KINDS[args.policy].graph or env_spec(args.env).eval_layout is not None):
+    if args.scan and not scene_navigator:
         parser.error("--scan is for PIG-Nav / late fusion in the image-goal scenes")
     if args.scan and (args.graph or args.oracle):
         parser.error(
